@@ -1,0 +1,39 @@
+# ctrsh — see README.md. Tests need root and start a private Docker Engine (fixtures/engine.sh).
+GO      ?= go
+BIN     ?= bin/ctrsh
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.7.0
+N ?= 20
+
+.PHONY: build test test-go engine engine-stop lint run demo bench clean
+
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ctrsh
+
+# test starts (or reuses) the private test engine, then runs every test against it.
+test: build engine
+	. ./fixtures/engine.env && $(GO) test -count=1 -timeout 40m ./...
+
+engine:
+	./fixtures/engine.sh start
+	./fixtures/engine.sh env > fixtures/engine.env
+
+engine-stop:
+	./fixtures/engine.sh stop
+
+lint:
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+run: build
+	./$(BIN)
+
+demo: build engine
+	./fixtures/demo.sh ./$(BIN)
+
+bench: build engine
+	@echo "make bench: the benchmark harness is not built yet (issue: Performance)"; exit 1
+
+clean:
+	rm -rf bin fixtures/engine.env

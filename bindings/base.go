@@ -1,0 +1,259 @@
+package bindings
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/ctrsh/ctrsh/bindings/luax"
+)
+
+func openBase(L *lua.LState, env *luax.Env) {
+	g := L.Get(lua.GlobalsIndex).(*lua.LTable)
+	luax.SetFuncs(L, g, []luax.Func{
+		{Name: "pp", Doc: "pp(v, ...) -- pretty-print values: sorted keys, depth limit, cycles shown", Fn: basePP},
+		{Name: "emit", Doc: "emit(t) -- a result record: one JSON line with --json, an aligned table row otherwise", Fn: baseEmit(env)},
+		{Name: "sleep", Doc: "sleep(seconds) -- wait; Ctrl-C and --timeout stop it", Fn: baseSleep},
+		{Name: "now", Doc: "now() --> current time as fractional Unix seconds", Fn: baseNow},
+		{Name: "help", Doc: "help([fn_or_module]) -- list modules, or print the doc of a function, module or method", Fn: baseHelp},
+		{Name: "fail", Doc: "fail(msg) -- end the run with a finding: message on stderr, exit code 3", Fn: baseFail},
+		{Name: "playbook", Doc: "playbook{description=, args={{name=, help=, default=, optional=}...}} --> {args=, name=, description=}: declare and parse the script's arguments", Fn: basePlaybook},
+	})
+	jsonMod := luax.NewModule(L, "json", "json: encode and decode JSON", []luax.Func{
+		{Name: "encode", Doc: "json.encode(v [, {indent=true}]) --> string: tables with keys 1..n are arrays", Fn: jsonEncode},
+		{Name: "decode", Doc: "json.decode(s) --> value | nil, err: null is nil, arrays are tables 1..n", Fn: jsonDecode},
+	})
+	L.SetGlobal("json", jsonMod)
+	for _, name := range []string{"string", "table", "math", "os", "io", "coroutine", "debug", "package"} {
+		if t, ok := L.GetGlobal(name).(*lua.LTable); ok {
+			luax.SetDoc(L, t, name+": Lua 5.1 standard library")
+		}
+	}
+}
+
+// pp lua pp(v, ...) prints each value formatted for people.
+func basePP(L *lua.LState) int {
+	out := luax.GetEnv(L).Stdout
+	for i := 1; i <= L.GetTop(); i++ {
+		fmt.Fprintln(out, luax.Format(L, L.Get(i), luax.FormatOptions{}))
+	}
+	return 0
+}
+
+// emit lua emit(t) writes a result record.
+func baseEmit(env *luax.Env) lua.LGFunction {
+	var rows rowWriter
+	return func(L *lua.LState) int {
+		t := L.CheckTable(1)
+		if env.JSON {
+			b, err := json.Marshal(luax.ToGo(t))
+			if err != nil {
+				L.RaiseError("emit: %v", err)
+			}
+			b = append(b, '\n')
+			if _, err := env.Stdout.Write(b); err != nil {
+				L.RaiseError("emit: %v", err)
+			}
+			return 0
+		}
+		rows.write(L, env.Stdout, t)
+		return 0
+	}
+}
+
+// rowWriter prints records as aligned rows: a header when the set of keys
+// changes, each column as wide as the widest value seen so far.
+type rowWriter struct {
+	keys   []string
+	widths map[string]int
+}
+
+func (w *rowWriter) write(L *lua.LState, out io.Writer, t *lua.LTable) {
+	var keys []string
+	vals := map[string]string{}
+	t.ForEach(func(k, v lua.LValue) {
+		ks := k.String()
+		keys = append(keys, ks)
+		switch v := v.(type) {
+		case lua.LString:
+			vals[ks] = string(v)
+		case lua.LNumber:
+			vals[ks] = luax.FormatNumber(float64(v))
+		case *lua.LTable:
+			b, _ := json.Marshal(luax.ToGo(v))
+			vals[ks] = string(b)
+		default:
+			vals[ks] = luax.ToString(L, v)
+		}
+	})
+	sort.Strings(keys)
+	if strings.Join(keys, "\x00") != strings.Join(w.keys, "\x00") {
+		w.keys = keys
+		w.widths = map[string]int{}
+		for _, k := range keys {
+			w.widths[k] = len(k)
+		}
+		w.line(out, func(k string) string { return strings.ToUpper(k) })
+	}
+	w.line(out, func(k string) string { return vals[k] })
+}
+
+func (w *rowWriter) line(out io.Writer, cell func(string) string) {
+	var b strings.Builder
+	for i, k := range w.keys {
+		s := cell(k)
+		if len(s) > w.widths[k] {
+			w.widths[k] = len(s)
+		}
+		if i == len(w.keys)-1 {
+			b.WriteString(s)
+		} else {
+			b.WriteString(s)
+			b.WriteString(strings.Repeat(" ", w.widths[k]-len(s)+2))
+		}
+	}
+	b.WriteString("\n")
+	io.WriteString(out, b.String())
+}
+
+// sleep lua sleep(seconds) waits, honouring the statement's context.
+func baseSleep(L *lua.LState) int {
+	sec := float64(L.CheckNumber(1))
+	if sec < 0 {
+		L.ArgError(1, "seconds must not be negative")
+	}
+	t := time.NewTimer(time.Duration(sec * float64(time.Second)))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-luax.Ctx(L).Done():
+		L.RaiseError("%s", luax.Ctx(L).Err().Error())
+	}
+	return 0
+}
+
+// now lua now() returns fractional Unix seconds.
+func baseNow(L *lua.LState) int {
+	L.Push(luax.Seconds(time.Now()))
+	return 1
+}
+
+// fail lua fail(msg) ends the run with exit code 3.
+func baseFail(L *lua.LState) int {
+	msg := L.OptString(1, "check failed")
+	luax.RaiseExit(L, luax.ExitFinding, msg)
+	return 0
+}
+
+// help lua help(x) prints docs.
+func baseHelp(L *lua.LState) int {
+	out := luax.GetEnv(L).Stdout
+	if L.GetTop() == 0 {
+		fmt.Fprintln(out, "modules (help(name) for one):")
+		for _, name := range luax.Modules(L) {
+			t := L.GetGlobal(name)
+			fmt.Fprintf(out, "  %-10s %s\n", name, strings.TrimPrefix(luax.Doc(L, t), name+": "))
+		}
+		fmt.Fprintln(out, "globals: pp emit sleep now help fail playbook json")
+		fmt.Fprintln(out, "e.g. help(docker), help(docker.container), help(\"ctrsh.Container\")")
+		return 0
+	}
+	v := L.Get(1)
+	if s, ok := v.(lua.LString); ok {
+		v = lookupPath(L, string(s))
+	}
+	doc := luax.Doc(L, v)
+	switch v := v.(type) {
+	case *lua.LTable:
+		if doc == "" {
+			doc = "table"
+		}
+		fmt.Fprintln(out, doc)
+		printMembers(L, out, v)
+		return 0
+	case *lua.LUserData:
+		if mt, ok := v.Metatable.(*lua.LTable); ok {
+			if d := luax.Doc(L, mt); d != "" {
+				doc = d
+			}
+			fmt.Fprintln(out, doc)
+			if methods, ok := mt.RawGetString("__methods").(*lua.LTable); ok {
+				printMembers(L, out, methods)
+			}
+			return 0
+		}
+	}
+	if doc == "" {
+		doc = "no help for " + luax.ToString(L, v)
+	}
+	fmt.Fprintln(out, doc)
+	return 0
+}
+
+// lookupPath resolves "docker.container" or a type name "ctrsh.Container".
+func lookupPath(L *lua.LState, path string) lua.LValue {
+	if mt, ok := L.GetTypeMetatable(path).(*lua.LTable); ok {
+		return mt
+	}
+	var v lua.LValue = L.Get(lua.GlobalsIndex)
+	for _, part := range strings.FieldsFunc(path, func(r rune) bool { return r == '.' || r == ':' }) {
+		t, ok := v.(*lua.LTable)
+		if !ok {
+			return lua.LNil
+		}
+		v = t.RawGetString(part)
+	}
+	return v
+}
+
+func printMembers(L *lua.LState, out io.Writer, t *lua.LTable) {
+	if methods, ok := t.RawGetString("__methods").(*lua.LTable); ok {
+		t = methods
+	}
+	for _, k := range luax.SortedKeys(t) {
+		d := luax.Doc(L, t.RawGet(k))
+		if d == "" {
+			continue
+		}
+		fmt.Fprintf(out, "  %s\n", d)
+	}
+}
+
+// json.encode lua json.encode(v [, {indent=true}]) returns a string.
+func jsonEncode(L *lua.LState) int {
+	v := L.CheckAny(1)
+	o := luax.CheckOptions(L, 2, "indent")
+	var b []byte
+	var err error
+	if o.Bool("indent", false) {
+		b, err = json.MarshalIndent(luax.ToGo(v), "", "  ")
+	} else {
+		b, err = json.Marshal(luax.ToGo(v))
+	}
+	if err != nil {
+		return luax.Fail(L, fmt.Errorf("json.encode: %w", err))
+	}
+	L.Push(lua.LString(b))
+	return 1
+}
+
+// json.decode lua json.decode(s) returns a value or nil, err.
+func jsonDecode(L *lua.LState) int {
+	s := L.CheckString(1)
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return luax.Fail(L, fmt.Errorf("json.decode: %w", err))
+	}
+	if dec.More() {
+		return luax.Failf(L, "json.decode: trailing data after the value")
+	}
+	L.Push(luax.ToLua(L, v))
+	return 1
+}

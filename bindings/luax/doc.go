@@ -1,0 +1,80 @@
+// Package luax holds what every ctrsh Lua module shares: the docs registry
+// behind help(), module and userdata helpers, option tables, conversion
+// between Go and Lua values, the statement's context, and the error forms of
+// the API contract (raise for misuse, nil+message for runtime failures).
+package luax
+
+import (
+	"sort"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+const (
+	docsKey    = "ctrsh.docs"
+	modulesKey = "ctrsh.modules"
+)
+
+func registryTable(L *lua.LState, key string) *lua.LTable {
+	if t, ok := L.G.Registry.RawGetString(key).(*lua.LTable); ok {
+		return t
+	}
+	t := L.NewTable()
+	L.G.Registry.RawSetString(key, t)
+	return t
+}
+
+// SetDoc records the one-line doc of a Lua value (a function, module table or
+// userdata metatable) for help().
+func SetDoc(L *lua.LState, v lua.LValue, doc string) {
+	registryTable(L, docsKey).RawSet(v, lua.LString(doc))
+}
+
+// Doc returns the doc recorded for v, or "".
+func Doc(L *lua.LState, v lua.LValue) string {
+	if s, ok := registryTable(L, docsKey).RawGet(v).(lua.LString); ok {
+		return string(s)
+	}
+	return ""
+}
+
+// Modules returns the names of the modules registered with NewModule, sorted.
+func Modules(L *lua.LState) []string {
+	var names []string
+	registryTable(L, modulesKey).ForEach(func(k, _ lua.LValue) {
+		names = append(names, k.String())
+	})
+	sort.Strings(names)
+	return names
+}
+
+// Func is one Go function exposed to Lua, with its doc: the Lua call and what
+// it returns, e.g. `docker.container(ref) --> Container | nil, err`.
+type Func struct {
+	Name string
+	Doc  string
+	Fn   lua.LGFunction
+}
+
+// NewModule builds a module table from funcs, records the docs of the table
+// and of every function, and remembers the module for help().
+func NewModule(L *lua.LState, name, doc string, funcs []Func) *lua.LTable {
+	t := L.NewTable()
+	for _, f := range funcs {
+		fn := L.NewFunction(f.Fn)
+		SetDoc(L, fn, f.Doc)
+		t.RawSetString(f.Name, fn)
+	}
+	SetDoc(L, t, doc)
+	registryTable(L, modulesKey).RawSetString(name, t)
+	return t
+}
+
+// SetFuncs adds funcs, with their docs, to an existing table (for globals).
+func SetFuncs(L *lua.LState, t *lua.LTable, funcs []Func) {
+	for _, f := range funcs {
+		fn := L.NewFunction(f.Fn)
+		SetDoc(L, fn, f.Doc)
+		t.RawSetString(f.Name, fn)
+	}
+}

@@ -1,0 +1,51 @@
+package luax
+
+import (
+	"io"
+	"os"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Env is what the command line hands every module: where output goes, how
+// to reach the engine, and how the run was started. One per Lua state.
+type Env struct {
+	Stdout io.Writer
+	Stderr io.Writer
+	Stdin  io.Reader
+	// JSON makes emit() write one JSON object per line.
+	JSON bool
+	// Color allows ANSI colour (a terminal and no NO_COLOR).
+	Color bool
+	// DockerHost is the engine endpoint (--host, DOCKER_HOST, or "" for the default socket).
+	DockerHost string
+	// Safe removes io, os.execute, load* and debug from the state.
+	Safe bool
+	// Interactive is true in the shell (prompts and terminals may be used).
+	Interactive bool
+	// Playbook names the script being run ("" in the shell), and its sha256.
+	Playbook, PlaybookSHA256 string
+	// Audit records actions that change or enter a container; nil records nothing.
+	Audit func(action, subject string, fields map[string]any)
+}
+
+const envKey = "ctrsh.env"
+
+// SetEnv attaches env to L.
+func SetEnv(L *lua.LState, env *Env) {
+	ud := L.NewUserData()
+	ud.Value = env
+	L.G.Registry.RawSetString(envKey, ud)
+}
+
+// GetEnv returns the Env of L (a default writing to os.Stdout when none was set).
+func GetEnv(L *lua.LState) *Env {
+	if ud, ok := L.G.Registry.RawGetString(envKey).(*lua.LUserData); ok {
+		if env, ok := ud.Value.(*Env); ok {
+			return env
+		}
+	}
+	env := &Env{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin}
+	SetEnv(L, env)
+	return env
+}

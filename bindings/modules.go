@@ -1,0 +1,4 @@
+package bindings
+
+// modules are the ctrsh modules, in the order they are loaded.
+var modules = []Module{}

@@ -1,0 +1,168 @@
+// Command ctrsh is a shell for debugging containers: an interactive Lua
+// REPL whose modules reach the Docker Engine, /proc, namespaces and
+// cgroups, and a runner for Lua playbooks, headless from cron.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ctrsh/ctrsh/bindings/luax"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+const usage = `usage: ctrsh [flags]                      the interactive shell (on a terminal)
+       ctrsh [flags] FILE.lua [ARGS...]   run a script; ARGS are Lua's arg table
+       ctrsh [flags] -e CODE [ARGS...]    run CODE
+       ctrsh [flags] < script.lua         run a script from standard input
+       ctrsh nsenter -t PID|CONTAINER ...  enter a container's namespaces (ctrsh nsenter --help)
+
+flags:
+`
+
+const exitCodesHelp = `
+exit codes: 0 ok, 1 Lua error, 3 fail() finding, 64 usage, 65 syntax error,
+70 internal error, 75 locked, 77 refused, 124 timeout, 128+N signal N
+`
+
+// subcommands are the commands that have flags of their own.
+var subcommands = map[string]func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int{}
+
+// options are the flags shared by every way of running Lua.
+type options struct {
+	json    bool
+	timeout time.Duration
+	host    string
+	safe    bool
+	code    string
+	version bool
+	help    bool
+}
+
+func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("ctrsh", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.BoolVar(&o.json, "json", false, "emit(t) writes one JSON object per line on stdout")
+	fs.DurationVar(&o.timeout, "timeout", 0, "stop the run after this long (exit 124), e.g. 30s, 5m")
+	fs.StringVar(&o.host, "host", "", "Docker endpoint (default $DOCKER_HOST, then unix:///var/run/docker.sock)")
+	fs.BoolVar(&o.safe, "safe", false, "run without io, os.execute/remove/rename, load*, dofile and debug")
+	fs.StringVar(&o.code, "e", "", "run this Lua code")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.BoolVar(&o.help, "help", false, "print this help and exit")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "run 'ctrsh --help' for usage")
+	}
+	return fs
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "ctrsh: internal error: %v\n", r)
+			code = luax.ExitInternal
+		}
+	}()
+	if len(args) > 0 {
+		if sub, ok := subcommands[args[0]]; ok {
+			ctx, stop := signalContext(context.Background())
+			defer stop()
+			return sub(ctx, args[1:], stdin, stdout, stderr)
+		}
+	}
+	var o options
+	fs := newFlagSet(&o, stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usage)
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return luax.ExitOK
+		}
+		return luax.ExitUsage
+	}
+	if o.help {
+		fs.SetOutput(stdout)
+		fmt.Fprint(stdout, usage)
+		fs.PrintDefaults()
+		fmt.Fprint(stdout, exitCodesHelp)
+		return luax.ExitOK
+	}
+	if o.version {
+		fmt.Fprintf(stdout, "ctrsh %s\n", version)
+		return luax.ExitOK
+	}
+	if o.timeout < 0 {
+		fmt.Fprintln(stderr, "ctrsh: --timeout must not be negative")
+		return luax.ExitUsage
+	}
+	rest := fs.Args()
+	env := newEnv(&o, stdin, stdout, stderr)
+	switch {
+	case o.code != "" || isFlagSet(fs, "e"):
+		return runChunk(env, &o, chunk{name: "=(command line)", src: o.code, argv0: "-e", args: rest})
+	case len(rest) > 0:
+		src, err := os.ReadFile(rest[0])
+		if err != nil {
+			fmt.Fprintf(stderr, "ctrsh: %v\n", err)
+			return luax.ExitUsage
+		}
+		return runChunk(env, &o, chunk{name: "@" + rest[0], src: string(src), argv0: rest[0], args: rest[1:]})
+	case isTerminal(stdin):
+		return runShell(env, &o)
+	default:
+		src, err := io.ReadAll(stdin)
+		if err != nil {
+			fmt.Fprintf(stderr, "ctrsh: reading stdin: %v\n", err)
+			return luax.ExitUsage
+		}
+		env.Stdin = strings.NewReader("")
+		return runChunk(env, &o, chunk{name: "=stdin", src: string(src), argv0: "-", args: nil})
+	}
+}
+
+func isFlagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == name {
+			set = true
+		}
+	})
+	return set
+}
+
+func newEnv(o *options, stdin io.Reader, stdout, stderr io.Writer) *luax.Env {
+	host := o.host
+	if host == "" {
+		host = os.Getenv("DOCKER_HOST")
+	}
+	return &luax.Env{
+		Stdin:      stdin,
+		Stdout:     stdout,
+		Stderr:     stderr,
+		JSON:       o.json,
+		Color:      isTerminal(stdout) && os.Getenv("NO_COLOR") == "",
+		DockerHost: host,
+		Safe:       o.safe,
+	}
+}
+
+// isTerminal reports whether r or w is a terminal.
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	if !ok {
+		return false
+	}
+	return fileIsTerminal(f)
+}
