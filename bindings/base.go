@@ -13,6 +13,9 @@ import (
 	"github.com/ctrsh/ctrsh/bindings/luax"
 )
 
+// testGlobals are extra globals of test builds (-tags ctrsh_testhooks).
+var testGlobals []luax.Func
+
 func openBase(L *lua.LState, env *luax.Env) {
 	g := L.Get(lua.GlobalsIndex).(*lua.LTable)
 	luax.SetFuncs(L, g, []luax.Func{
@@ -24,6 +27,7 @@ func openBase(L *lua.LState, env *luax.Env) {
 		{Name: "fail", Doc: "fail(msg) -- end the run with a finding: message on stderr, exit code 3", Fn: baseFail},
 		{Name: "playbook", Doc: "playbook{description=, args={{name=, help=, default=, optional=}...}} --> {args=, name=, description=}: declare and parse the script's arguments", Fn: basePlaybook},
 	})
+	luax.SetFuncs(L, g, testGlobals)
 	jsonMod := luax.NewModule(L, "json", "json: encode and decode JSON", []luax.Func{
 		{Name: "encode", Doc: "json.encode(v [, {indent=true}]) --> string: tables with keys 1..n are arrays", Fn: jsonEncode},
 		{Name: "decode", Doc: "json.decode(s) --> value | nil, err: null is nil, arrays are tables 1..n", Fn: jsonDecode},

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -27,6 +28,8 @@ const usage = `usage: ctrsh [flags]                      the interactive shell (
        ctrsh [flags] FILE.lua [ARGS...]   run a script; ARGS are Lua's arg table
        ctrsh [flags] -e CODE [ARGS...]    run CODE
        ctrsh [flags] < script.lua         run a script from standard input
+       ctrsh run NAME [ARGS...] [flags]   run a playbook (ctrsh run NAME --help for its arguments)
+       ctrsh playbooks [show NAME]        list the playbooks, or print one
        ctrsh nsenter -t PID|CONTAINER ...  enter a container's namespaces (ctrsh nsenter --help)
 
 flags:
@@ -112,13 +115,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	switch {
 	case o.code != "" || isFlagSet(fs, "e"):
 		return runChunk(env, &o, chunk{name: "=(command line)", src: o.code, argv0: "-e", args: rest})
+	case len(rest) > 0 && rest[0] == "run":
+		return runPlaybookCmd(&o, rest[1:], stdin, stdout, stderr)
+	case len(rest) > 0 && rest[0] == "playbooks":
+		return runPlaybooksCmd(rest[1:], stdout, stderr)
 	case len(rest) > 0:
-		src, err := os.ReadFile(rest[0])
-		if err != nil {
-			fmt.Fprintf(stderr, "ctrsh: %v\n", err)
-			return luax.ExitUsage
-		}
-		return runChunk(env, &o, chunk{name: "@" + rest[0], src: string(src), argv0: rest[0], args: rest[1:]})
+		ref := &playbookRef{Name: strings.TrimSuffix(filepath.Base(rest[0]), ".lua"), Path: rest[0], Origin: filepath.Dir(rest[0])}
+		return runScript(env, &runOptions{options: o}, ref, rest[1:])
 	case isTerminal(stdin):
 		return runShell(env, &o)
 	default:

@@ -34,7 +34,7 @@ type chunk struct {
 
 // runChunk compiles and runs one chunk, mapping the outcome to an exit code
 // of DESIGN.md.
-func runChunk(env *luax.Env, o *options, c chunk) int {
+func runChunk(env *luax.Env, o *options, c chunk, setup ...func(L *lua.LState)) int {
 	proto, err := compile(c.src, c.name)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "ctrsh: %v\n", err)
@@ -43,6 +43,9 @@ func runChunk(env *luax.Env, o *options, c chunk) int {
 	L := bindings.New(env)
 	defer L.Close()
 	setArgs(L, c.argv0, c.args)
+	for _, fn := range setup {
+		fn(L)
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -61,7 +64,10 @@ func runChunk(env *luax.Env, o *options, c chunk) int {
 	L.SetContext(ctx)
 	fn := L.NewFunctionFromProto(proto)
 	L.Push(fn)
-	err = L.PCall(0, lua.MultRet, nil)
+	for _, a := range c.args {
+		L.Push(lua.LString(a))
+	}
+	err = L.PCall(len(c.args), lua.MultRet, nil)
 	return exitCode(ctx, sig, env.Stderr, err)
 }
 

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// errLocked means another run of the same playbook holds its lock (exit 75).
+var errLocked = errors.New("locked")
+
+// lockDir holds the per-playbook locks: /run/ctrsh/locks for root, else
+// $XDG_RUNTIME_DIR/ctrsh/locks or the temp dir.
+func lockDir() string {
+	if d := os.Getenv("CTRSH_LOCK_DIR"); d != "" {
+		return d
+	}
+	if os.Geteuid() == 0 {
+		return "/run/ctrsh/locks"
+	}
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+		return filepath.Join(d, "ctrsh", "locks")
+	}
+	return filepath.Join(os.TempDir(), fmt.Sprintf("ctrsh-%d", os.Getuid()), "locks")
+}
+
+var unsafeLockChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// acquireLock takes the lock of a playbook. With wait > 0 it retries until
+// wait has passed or ctx ends; otherwise a held lock fails at once with
+// errLocked. The lock is released when the process exits, however it exits.
+func acquireLock(ctx context.Context, name string, wait time.Duration) (release func(), err error) {
+	dir := lockDir()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("lock directory %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, unsafeLockChars.ReplaceAllString(name, "_")+".lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		if wait <= 0 || time.Now().After(deadline) {
+			holder := readHolder(path)
+			f.Close()
+			msg := fmt.Sprintf("playbook %q is already running%s; retry later, or wait with --wait DURATION", name, holder)
+			if wait > 0 {
+				msg = fmt.Sprintf("playbook %q is still running%s after waiting %v", name, holder, wait)
+			}
+			return nil, fmt.Errorf("%w: %s", errLocked, msg)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	f.Truncate(0)
+	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	return func() { f.Close() }, nil
+}
+
+func readHolder(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	if pid := strings.TrimSpace(string(b)); pid != "" {
+		return " (pid " + pid + ")"
+	}
+	return ""
+}

@@ -1,0 +1,315 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/ctrsh/ctrsh/bindings/luax"
+	"github.com/ctrsh/ctrsh/scripts"
+)
+
+// playbookDirs are searched in order before the bundled playbooks.
+func playbookDirs() []string {
+	dirs := []string{"/etc/ctrsh/playbooks"}
+	if d := os.Getenv("CTRSH_PLAYBOOK_DIR"); d != "" {
+		dirs = append([]string{d}, dirs...)
+	}
+	if home := os.Getenv("HOME"); home != "" {
+		dirs = append(dirs, filepath.Join(home, ".config", "ctrsh", "playbooks"))
+	}
+	return dirs
+}
+
+// playbookRef is a playbook found by name: a file, or a bundled one.
+type playbookRef struct {
+	Name   string
+	Path   string // "" for bundled
+	Origin string // the directory, or "bundled"
+}
+
+func findPlaybook(name string) (*playbookRef, error) {
+	if strings.ContainsRune(name, '/') || strings.HasSuffix(name, ".lua") {
+		return &playbookRef{Name: strings.TrimSuffix(filepath.Base(name), ".lua"), Path: name, Origin: filepath.Dir(name)}, nil
+	}
+	for _, dir := range playbookDirs() {
+		p := filepath.Join(dir, name+".lua")
+		if _, err := os.Lstat(p); err == nil {
+			return &playbookRef{Name: name, Path: p, Origin: dir}, nil
+		}
+	}
+	if _, ok := scripts.Source(name); ok {
+		return &playbookRef{Name: name, Origin: "bundled"}, nil
+	}
+	return nil, fmt.Errorf("no playbook %q (run 'ctrsh playbooks' for the list)", name)
+}
+
+// load reads the playbook, through the trust checks when it is a file.
+func (r *playbookRef) load() (*trustedFile, error) {
+	if r.Path != "" {
+		return readScript(r.Path)
+	}
+	src, _ := scripts.Source(r.Name)
+	return &trustedFile{Path: "bundled:" + r.Name, Source: src, SHA256: sha256Hex(src)}, nil
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// runOptions are the flags of `ctrsh run`, accepted anywhere before "--".
+type runOptions struct {
+	options
+	lock, noLock bool
+	wait         time.Duration
+	viaRun       bool // `ctrsh run NAME`, not `ctrsh FILE`
+}
+
+// splitRunArgs takes ctrsh's own flags out of the arguments of `ctrsh run
+// NAME ...`, so that `ctrsh run pidmap web --json` works; what follows "--"
+// is left to the playbook.
+func splitRunArgs(o *runOptions, args []string) (rest []string, err error) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(rest, args[i:]...), nil
+		}
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") {
+			rest = append(rest, a)
+			continue
+		}
+		value := func() (string, error) {
+			if hasVal {
+				return val, nil
+			}
+			if i+1 >= len(args) {
+				return "", fmt.Errorf("flag --%s needs a value", name)
+			}
+			i++
+			return args[i], nil
+		}
+		switch name {
+		case "json":
+			o.json = true
+		case "safe":
+			o.safe = true
+		case "lock":
+			o.lock = true
+		case "no-lock":
+			o.noLock = true
+		case "timeout", "wait":
+			s, err := value()
+			if err != nil {
+				return nil, err
+			}
+			d, err := time.ParseDuration(s)
+			if err != nil || d < 0 {
+				return nil, fmt.Errorf("flag --%s: invalid duration %q", name, s)
+			}
+			if name == "timeout" {
+				o.timeout = d
+			} else {
+				o.wait = d
+			}
+		case "host":
+			s, err := value()
+			if err != nil {
+				return nil, err
+			}
+			o.host = s
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return rest, nil
+}
+
+// runPlaybookCmd is `ctrsh run NAME [ARGS...]`.
+func runPlaybookCmd(base *options, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	o := runOptions{options: *base, viaRun: true}
+	rest, err := splitRunArgs(&o, args)
+	if err != nil {
+		fmt.Fprintf(stderr, "ctrsh run: %v\n", err)
+		return luax.ExitUsage
+	}
+	if len(rest) == 0 {
+		fmt.Fprintln(stderr, "ctrsh run: which playbook? usage: ctrsh run NAME [ARGS...] ('ctrsh playbooks' lists them)")
+		return luax.ExitUsage
+	}
+	ref, err := findPlaybook(rest[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "ctrsh run: %v\n", err)
+		return luax.ExitUsage
+	}
+	env := newEnv(&o.options, stdin, stdout, stderr)
+	return runScript(env, &o, ref, rest[1:])
+}
+
+// runScript runs a playbook file or a bundled playbook: trust checks, lock,
+// audit log, then the chunk.
+func runScript(env *luax.Env, o *runOptions, ref *playbookRef, args []string) int {
+	tf, err := ref.load()
+	if err != nil {
+		if errors.Is(err, errUntrusted) {
+			fmt.Fprintf(env.Stderr, "ctrsh: refused: %v\n", err)
+			return luax.ExitRefused
+		}
+		fmt.Fprintf(env.Stderr, "ctrsh: %v\n", err)
+		return luax.ExitUsage
+	}
+	// The lock is on by default for `ctrsh run` without a terminal (cron).
+	if o.lock || o.wait > 0 || (o.viaRun && !o.noLock && !isTerminal(env.Stdin)) {
+		ctx, cancel := signalContext(context.Background())
+		release, err := acquireLock(ctx, ref.Name, o.wait)
+		cancel()
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "ctrsh: %v\n", err)
+			if errors.Is(err, errLocked) {
+				return luax.ExitLocked
+			}
+			return luax.ExitError
+		}
+		defer release()
+	}
+	env.Playbook, env.PlaybookSHA256 = ref.Name, tf.SHA256
+	chunkName := "@" + tf.Path
+	if ref.Path == "" {
+		chunkName = "@" + ref.Name + ".lua"
+	}
+	dirs := playbookDirs()
+	if ref.Path != "" {
+		dirs = append([]string{filepath.Dir(ref.Path)}, dirs...)
+	}
+	return runChunk(env, &o.options, chunk{name: chunkName, src: string(tf.Source), argv0: ref.Name, args: args}, func(L *lua.LState) {
+		installRequire(L, dirs)
+	})
+}
+
+// installRequire makes require search only ctrsh's preloads and the
+// playbook directories, reading each module through the trust checks. Not
+// as root, the usual package.path is searched after them.
+func installRequire(L *lua.LState, dirs []string) {
+	pkg, ok := L.GetGlobal("package").(*lua.LTable)
+	if !ok {
+		return
+	}
+	loaders, ok := pkg.RawGetString("loaders").(*lua.LTable)
+	if !ok {
+		return
+	}
+	privileged := os.Geteuid() == 0
+	var paths []string
+	for _, d := range dirs {
+		paths = append(paths, filepath.Join(d, "?.lua"))
+	}
+	if privileged {
+		pkg.RawSetString("path", lua.LString(strings.Join(paths, ";")))
+	} else {
+		pkg.RawSetString("path", lua.LString(strings.Join(paths, ";")+";"+lua.LVAsString(pkg.RawGetString("path"))))
+	}
+	loaders.RawSetInt(2, L.NewFunction(func(L *lua.LState) int {
+		name := L.CheckString(1)
+		var tried strings.Builder
+		for _, pattern := range strings.Split(lua.LVAsString(pkg.RawGetString("path")), ";") {
+			if pattern == "" || (privileged && !isPlaybookPattern(pattern, paths)) {
+				continue
+			}
+			p := strings.ReplaceAll(pattern, "?", strings.ReplaceAll(name, ".", "/"))
+			if _, err := os.Lstat(p); err != nil {
+				fmt.Fprintf(&tried, "\n\tno file '%s'", p)
+				continue
+			}
+			tf, err := readScript(p)
+			if err != nil {
+				if errors.Is(err, errUntrusted) {
+					luax.RaiseExit(L, luax.ExitRefused, fmt.Sprintf("refused: require %q: %v", name, err))
+				}
+				L.RaiseError("require %q: %v", name, err)
+			}
+			proto, err := compile(string(tf.Source), "@"+p)
+			if err != nil {
+				L.RaiseError("require %q: %v", name, err)
+			}
+			L.Push(L.NewFunctionFromProto(proto))
+			return 1
+		}
+		L.Push(lua.LString(tried.String()))
+		return 1
+	}))
+}
+
+func isPlaybookPattern(p string, paths []string) bool {
+	for _, q := range paths {
+		if p == q {
+			return true
+		}
+	}
+	return false
+}
+
+// runPlaybooksCmd is `ctrsh playbooks` and `ctrsh playbooks show NAME`.
+func runPlaybooksCmd(args []string, stdout, stderr io.Writer) int {
+	if len(args) >= 1 && args[0] == "show" {
+		if len(args) != 2 {
+			fmt.Fprintln(stderr, "ctrsh playbooks show: usage: ctrsh playbooks show NAME")
+			return luax.ExitUsage
+		}
+		ref, err := findPlaybook(args[1])
+		if err != nil {
+			fmt.Fprintf(stderr, "ctrsh playbooks show: %v\n", err)
+			return luax.ExitUsage
+		}
+		tf, err := ref.load()
+		if err != nil {
+			fmt.Fprintf(stderr, "ctrsh playbooks show: %v\n", err)
+			if errors.Is(err, errUntrusted) {
+				return luax.ExitRefused
+			}
+			return luax.ExitUsage
+		}
+		fmt.Fprintf(stdout, "-- %s (%s)\n", ref.Name, ref.Origin)
+		stdout.Write(tf.Source)
+		return luax.ExitOK
+	}
+	if len(args) > 0 {
+		fmt.Fprintf(stderr, "ctrsh playbooks: unknown argument %q; usage: ctrsh playbooks [show NAME]\n", args[0])
+		return luax.ExitUsage
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tFROM\tDESCRIPTION")
+	seen := map[string]bool{}
+	for _, dir := range playbookDirs() {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.lua"))
+		for _, f := range files {
+			name := strings.TrimSuffix(filepath.Base(f), ".lua")
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			src, _ := os.ReadFile(f)
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", name, dir, scripts.Description(src))
+		}
+	}
+	for _, name := range scripts.Names() {
+		from := "bundled"
+		if seen[name] {
+			continue
+		}
+		src, _ := scripts.Source(name)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", name, from, scripts.Description(src))
+	}
+	tw.Flush()
+	return luax.ExitOK
+}
