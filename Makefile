@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/ctrsh
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
-STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.7.0
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 N ?= 20
 
 .PHONY: build test test-go engine engine-stop lint run demo bench clean

@@ -150,7 +150,7 @@ func newEnv(o *options, stdin io.Reader, stdout, stderr io.Writer) *luax.Env {
 	if host == "" {
 		host = os.Getenv("DOCKER_HOST")
 	}
-	return &luax.Env{
+	env := &luax.Env{
 		Stdin:      stdin,
 		Stdout:     stdout,
 		Stderr:     stderr,
@@ -159,6 +159,11 @@ func newEnv(o *options, stdin io.Reader, stdout, stderr io.Writer) *luax.Env {
 		DockerHost: host,
 		Safe:       o.safe,
 	}
+	// The shell and -e runs audit too; playbooks replace this with their name and hash.
+	env.Audit = newAuditLog("", "", func(msg string) {
+		fmt.Fprintf(stderr, "ctrsh: warning: %s\n", msg)
+	}).Record
+	return env
 }
 
 // isTerminal reports whether r or w is a terminal.

@@ -184,6 +184,9 @@ func runScript(env *luax.Env, o *runOptions, ref *playbookRef, args []string) in
 		defer release()
 	}
 	env.Playbook, env.PlaybookSHA256 = ref.Name, tf.SHA256
+	env.Audit = newAuditLog(ref.Name, tf.SHA256, func(msg string) {
+		fmt.Fprintf(env.Stderr, "ctrsh: warning: %s\n", msg)
+	}).Record
 	chunkName := "@" + tf.Path
 	if ref.Path == "" {
 		chunkName = "@" + ref.Name + ".lua"
