@@ -32,8 +32,9 @@ run: build
 demo: build engine
 	./fixtures/demo.sh ./$(BIN)
 
+# bench compares ctrsh with the docker CLI on the private engine (N running containers).
 bench: build engine
-	@echo "make bench: the benchmark harness is not built yet (issue: Performance)"; exit 1
+	. ./fixtures/engine.env && $(GO) run ./cmd/ctrsh-bench -n $(N) -ctrsh ./$(BIN)
 
 clean:
 	rm -rf bin fixtures/engine.env
