@@ -2,8 +2,10 @@ package bindings
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -25,6 +27,7 @@ func openBase(L *lua.LState, env *luax.Env) {
 		{Name: "now", Doc: "now() --> current time as fractional Unix seconds", Fn: baseNow},
 		{Name: "help", Doc: "help([fn_or_module]) -- list modules, or print the doc of a function, module or method", Fn: baseHelp},
 		{Name: "fail", Doc: "fail(msg) -- end the run with a finding: message on stderr, exit code 3", Fn: baseFail},
+		{Name: "mkdir", Doc: "mkdir(path [, mode=0755]) --> true | nil, err: create a directory and its parents (not with --safe)", Fn: baseMkdir},
 		{Name: "playbook", Doc: "playbook{description=, args={{name=, help=, default=, optional=}...}} --> {args=, name=, description=}: declare and parse the script's arguments", Fn: basePlaybook},
 	})
 	luax.SetFuncs(L, g, testGlobals)
@@ -259,5 +262,16 @@ func jsonDecode(L *lua.LState) int {
 		return luax.Failf(L, "json.decode: trailing data after the value")
 	}
 	L.Push(luax.ToLua(L, v))
+	return 1
+}
+
+// mkdir lua mkdir(path [, mode]) creates a directory and its parents.
+func baseMkdir(L *lua.LState) int {
+	path := L.CheckString(1)
+	mode := os.FileMode(L.OptInt(2, 0o755))
+	if err := os.MkdirAll(path, mode); err != nil {
+		return luax.Fail(L, fmt.Errorf("mkdir %s: %w", path, errors.Unwrap(err)))
+	}
+	L.Push(lua.LTrue)
 	return 1
 }

@@ -42,7 +42,7 @@ func New(env *luax.Env) *lua.LState {
 // makeSafe removes what lets a script reach outside ctrsh's own API: files,
 // processes, loading code at run time, and the debug library.
 func makeSafe(L *lua.LState) {
-	for _, g := range []string{"io", "debug", "load", "loadstring", "loadfile", "dofile"} {
+	for _, g := range []string{"io", "debug", "load", "loadstring", "loadfile", "dofile", "mkdir"} {
 		L.SetGlobal(g, lua.LNil)
 	}
 	if os, ok := L.GetGlobal("os").(*lua.LTable); ok {

@@ -1,0 +1,43 @@
+-- health: a cron check. Exit 3 with a summary when a container is unhealthy, OOM-killed or restarting.
+local pb = playbook{
+  description = "Cron check: exits 3 naming containers that are unhealthy, OOM-killed or restarting, 0 otherwise",
+  args = {
+    {name = "restarts", type = "number", default = 3, help = "restart count from which a container counts as restarting"},
+  },
+}
+
+local problems, checked = {}, 0
+for _, c in ipairs(assert(docker.containers{all = true})) do
+  checked = checked + 1
+  local reasons = {}
+  local doc = c:inspect() or {}
+  local st = doc.State or {}
+  if st.Health and st.Health.Status == "unhealthy" then
+    reasons[#reasons + 1] = "unhealthy"
+  end
+  -- The engine only reports the init's death; the cgroup counter also sees
+  -- kills of other processes that left the container running.
+  local kills
+  if c.state == "running" or c.state == "paused" then
+    local cg = c:cgroup()
+    kills = cg and cg:oom_kills()
+  end
+  if kills and kills > 0 then
+    reasons[#reasons + 1] = string.format("OOM-killed (%d kill%s in its cgroup)", kills, kills == 1 and "" or "s")
+  elseif st.OOMKilled then
+    reasons[#reasons + 1] = "OOM-killed (exit " .. tostring(st.ExitCode) .. ")"
+  end
+  if c.state == "restarting" or (c.restart_count or 0) >= pb.args.restarts then
+    reasons[#reasons + 1] = string.format("restarting (%d restarts)", c.restart_count or 0)
+  end
+  if #reasons > 0 then
+    local why = table.concat(reasons, ", ")
+    problems[#problems + 1] = c.name .. ": " .. why
+    emit{container = c.name, state = c.state, problem = why}
+  end
+end
+
+if #problems > 0 then
+  fail(string.format("%d of %d containers need attention: %s", #problems, checked, table.concat(problems, "; ")))
+end
+emit{status = "ok", containers = checked}
