@@ -40,21 +40,40 @@ func New(env *luax.Env) *lua.LState {
 }
 
 // makeSafe removes what lets a script reach outside ctrsh's own API: files,
-// processes, loading code at run time, and the debug library.
+// processes, loading code at run time, and the debug library. What is gone
+// raises "... is not available with --safe" when used, so the script's
+// author learns why.
 func makeSafe(L *lua.LState) {
-	for _, g := range []string{"io", "debug", "load", "loadstring", "loadfile", "dofile", "mkdir"} {
-		L.SetGlobal(g, lua.LNil)
+	disabled := func(name string) *lua.LFunction {
+		return L.NewFunction(func(L *lua.LState) int {
+			L.RaiseError("%s is not available with --safe", name)
+			return 0
+		})
+	}
+	for _, g := range []string{"load", "loadstring", "loadfile", "dofile", "mkdir"} {
+		L.SetGlobal(g, disabled(g))
+	}
+	for _, lib := range []string{"io", "debug"} {
+		stub := L.NewTable()
+		mt := L.NewTable()
+		name := lib
+		mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+			L.RaiseError("%s.%s is not available with --safe", name, L.CheckString(2))
+			return 0
+		}))
+		L.SetMetatable(stub, mt)
+		L.SetGlobal(lib, stub)
 	}
 	if os, ok := L.GetGlobal("os").(*lua.LTable); ok {
 		for _, f := range []string{"execute", "remove", "rename", "exit", "setenv", "tmpname"} {
-			os.RawSetString(f, lua.LNil)
+			os.RawSetString(f, disabled("os."+f))
 		}
 	}
 	if pkg, ok := L.GetGlobal("package").(*lua.LTable); ok {
-		pkg.RawSetString("loadlib", lua.LNil)
+		pkg.RawSetString("loadlib", disabled("package.loadlib"))
 		if loaded, ok := pkg.RawGetString("loaded").(*lua.LTable); ok {
-			loaded.RawSetString("io", lua.LNil)
-			loaded.RawSetString("debug", lua.LNil)
+			loaded.RawSetString("io", L.GetGlobal("io"))
+			loaded.RawSetString("debug", L.GetGlobal("debug"))
 		}
 	}
 }

@@ -114,7 +114,7 @@ func TestExitCodes(t *testing.T) {
 		{name: "help", args: []string{"--help"}, code: 0, stdout: "usage: ctrsh"},
 		{name: "playbook help", args: []string{"-e", `playbook{description="checks", args={{name="container", help="name or id"}}}`, "--help"}, code: 0, stdout: "container"},
 		{name: "playbook missing arg", args: []string{"-e", `playbook{args={{name="container", help="name or id"}}}`}, code: 64, stderrHas: []string{`missing argument "container"`}},
-		{name: "safe", args: []string{"--safe", "-e", `io.open("/etc/hostname")`}, code: 1, stderrHas: []string{"io"}},
+		{name: "safe", args: []string{"--safe", "-e", `io.open("/etc/hostname")`}, code: 1, stderrHas: []string{"io.open is not available with --safe"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := ctrsh(t, tc.stdin, tc.args...)

@@ -195,7 +195,11 @@ func runScript(env *luax.Env, o *runOptions, ref *playbookRef, args []string) in
 	if ref.Path != "" {
 		dirs = append([]string{filepath.Dir(ref.Path)}, dirs...)
 	}
-	return runChunk(env, &o.options, chunk{name: chunkName, src: string(tf.Source), argv0: ref.Name, args: args}, func(L *lua.LState) {
+	argv0 := ref.Path
+	if argv0 == "" {
+		argv0 = ref.Name
+	}
+	return runChunk(env, &o.options, chunk{name: chunkName, src: string(tf.Source), argv0: argv0, args: args}, func(L *lua.LState) {
 		installRequire(L, dirs)
 	})
 }

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func needRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("trust checks apply to root; CI runs as root")
+		}
+		t.Skip("trust checks apply when ctrsh runs as root")
+	}
+}
+
+func writePlaybook(t *testing.T, dir, name, src string, mode os.FileMode) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(src), mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, mode); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestPlaybookTrust(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	good := writePlaybook(t, dir, "good.lua", `print("ran")`, 0o644)
+	groupW := writePlaybook(t, dir, "groupw.lua", `print("ran")`, 0o664)
+	worldW := writePlaybook(t, dir, "worldw.lua", `print("ran")`, 0o646)
+	other := writePlaybook(t, dir, "other.lua", `print("ran")`, 0o644)
+	if err := os.Chown(other, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.lua")
+	if err := os.Symlink(good, link); err != nil {
+		t.Fatal(err)
+	}
+	badDir := filepath.Join(dir, "open")
+	os.Mkdir(badDir, 0o777)
+	os.Chmod(badDir, 0o777)
+	inBadDir := writePlaybook(t, badDir, "x.lua", `print("ran")`, 0o644)
+	requires := writePlaybook(t, dir, "requires.lua", `require("groupw") print("ran")`, 0o644)
+
+	for _, tc := range []struct {
+		name, path, reason string
+		code               int
+	}{
+		{"trusted", good, "", 0},
+		{"group-writable", groupW, "group-writable", 77},
+		{"world-writable", worldW, "world-writable", 77},
+		{"another owner", other, "owned by uid 65534", 77},
+		{"symlink", link, "symbolic link", 77},
+		{"writable directory", inBadDir, "world-writable", 77},
+		{"requires an untrusted module", requires, "groupw", 77},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, args := range [][]string{{tc.path}, {"run", tc.path}} {
+				r := ctrshEnv(t, append(os.Environ(), "CTRSH_LOCK_DIR="+t.TempDir()), "", args...)
+				if r.code != tc.code {
+					t.Errorf("ctrsh %v: exit %d, want %d (stderr %q)", args, r.code, tc.code, r.stderr)
+				}
+				if tc.code == 0 && r.stdout != "ran\n" {
+					t.Errorf("ctrsh %v: stdout %q", args, r.stdout)
+				}
+				if tc.code != 0 && (!strings.Contains(r.stderr, tc.reason) || strings.Contains(r.stdout, "ran")) {
+					t.Errorf("ctrsh %v: stderr %q lacks %q, or it ran (stdout %q)", args, r.stderr, tc.reason, r.stdout)
+				}
+			}
+		})
+	}
+}
+
+// Two runs of one playbook at once: the second exits 75 at once, or with
+// --wait runs after the first.
+func TestPlaybookLock(t *testing.T) {
+	dir := t.TempDir()
+	pb := writePlaybook(t, dir, "slow.lua", `io.stdout:write("started\n") io.stdout:flush() sleep(tonumber(arg[1] or "2")) print("done")`, 0o644)
+	env := append(os.Environ(), "CTRSH_LOCK_DIR="+t.TempDir())
+
+	first := exec.Command(ctrshBinary(t), "run", pb, "3")
+	first.Env = env
+	out, err := first.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 8)
+	if _, err := out.Read(buf); err != nil {
+		t.Fatal(err)
+	}
+	// No terminal: the lock is on by default for ctrsh run.
+	second := ctrshEnv(t, env, "", "run", pb, "0")
+	if second.code != 75 || !strings.Contains(second.stderr, "already running") {
+		t.Errorf("second run: exit %d, stderr %q; want 75 and a message", second.code, second.stderr)
+	}
+	waited := ctrshEnv(t, env, "", "run", pb, "0", "--wait", "30s")
+	if waited.code != 0 || !strings.Contains(waited.stdout, "done") {
+		t.Errorf("run with --wait: exit %d, stdout %q, stderr %q", waited.code, waited.stdout, waited.stderr)
+	}
+	if err := first.Wait(); err != nil {
+		t.Errorf("first run: %v", err)
+	}
+	// With --no-lock, nothing is held.
+	if r := ctrshEnv(t, env, "", "run", pb, "0", "--no-lock"); r.code != 0 {
+		t.Errorf("--no-lock: exit %d", r.code)
+	}
+}
+
+// A cron-like environment: no TTY, no HOME, no PATH. No escape sequences.
+func TestRunFromCron(t *testing.T) {
+	dir := t.TempDir()
+	pb := writePlaybook(t, dir, "cron.lua", `local pb = playbook{description="d", args={{name="who"}}} emit{who=pb.args.who, n=1} print("plain")`, 0o644)
+	cmd := exec.Command(ctrshBinary(t), "run", pb, "cron")
+	cmd.Env = []string{"CTRSH_LOCK_DIR=" + t.TempDir()}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v: %s", err, stderr.String())
+	}
+	if strings.ContainsRune(stdout.String()+stderr.String(), 0x1b) {
+		t.Errorf("escape sequences in output: %q %q", stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "cron") || !strings.Contains(stdout.String(), "plain") {
+		t.Errorf("stdout %q", stdout.String())
+	}
+	cmd = exec.Command(ctrshBinary(t), "run", pb, "cron", "--json")
+	cmd.Env = []string{"CTRSH_LOCK_DIR=" + t.TempDir()}
+	b, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(b), `{"n":1,"who":"cron"}`+"\n") {
+		t.Errorf("--json stdout %q", b)
+	}
+}
+
+func TestPlaybooksListAndShow(t *testing.T) {
+	r := ctrsh(t, "", "playbooks")
+	for _, name := range []string{"pidmap", "inspect-ns", "oomwatch", "top-mem", "top-cpu", "restart-loop", "env-audit", "log-errors", "zombies", "diag-bundle", "health"} {
+		if !strings.Contains(r.stdout, name+" ") {
+			t.Errorf("ctrsh playbooks lacks %s:\n%s", name, r.stdout)
+		}
+		h := ctrsh(t, "", "run", name, "--help")
+		if h.code != 0 || !strings.Contains(h.stdout, "usage: "+name) {
+			t.Errorf("ctrsh run %s --help: exit %d, stdout %q, stderr %q", name, h.code, h.stdout, h.stderr)
+		}
+	}
+	if r := ctrsh(t, "", "playbooks", "show", "pidmap"); r.code != 0 || !strings.Contains(r.stdout, "playbook{") {
+		t.Errorf("playbooks show: %d %q", r.code, r.stdout)
+	}
+	if r := ctrsh(t, "", "run", "no-such-playbook"); r.code != 64 || !strings.Contains(r.stderr, `no playbook "no-such-playbook"`) {
+		t.Errorf("unknown playbook: %d %q", r.code, r.stderr)
+	}
+}
+
