@@ -164,4 +164,3 @@ func TestPlaybooksListAndShow(t *testing.T) {
 		t.Errorf("unknown playbook: %d %q", r.code, r.stderr)
 	}
 }
-
