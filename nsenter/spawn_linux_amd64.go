@@ -1,0 +1,371 @@
+//go:build linux && amd64 && cgo
+
+package nsenter
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Exec runs argv inside the target's namespaces and returns its exit code
+// (128+N when it was killed by signal N). err is non-nil when entering
+// failed: code is then ExitSetup, ExitCannotExec or ExitNotFound (wrapping
+// ErrNotFound), or 0 when nothing was started; and when ctx ended the run
+// (the command was sent SIGTERM, then SIGKILL after a grace period).
+// A command without a slash is searched on the PATH of its environment,
+// inside the container's mount namespace.
+func Exec(ctx context.Context, opts Options, argv []string) (code int, err error) {
+	if len(argv) == 0 {
+		return 0, fmt.Errorf("process %d: no command", opts.PID)
+	}
+	code, _, err = spawn(ctx, &opts, argv, nil)
+	return code, err
+}
+
+// Run starts the Go runtime of a sealed copy of ctrsh inside the target's
+// namespaces, hands it payload (ChildPayload), and returns what it sends
+// back (ChildReply) and its exit code.
+func Run(ctx context.Context, opts Options, payload []byte) (result []byte, code int, err error) {
+	if payload == nil {
+		payload = []byte{}
+	}
+	code, result, err = spawn(ctx, &opts, nil, payload)
+	return result, code, err
+}
+
+// grace is how long a cancelled command has between SIGTERM and SIGKILL,
+// and how long its output may linger after it exited.
+var grace = 5 * time.Second
+
+// Test hooks: forceNsFiles takes the /proc/PID/ns/* path even where
+// setns(pidfd) works; afterPin runs once the target is pinned.
+var (
+	forceNsFiles bool
+	afterPin     func()
+)
+
+// spawn runs the helper; payload nil means exec mode.
+func spawn(ctx context.Context, o *Options, argv []string, payload []byte) (int, []byte, error) {
+	wrap := func(err error) error { return fmt.Errorf("process %d: %w", o.PID, err) }
+	if o.PID <= 0 {
+		return 0, nil, fmt.Errorf("process %d: %w", o.PID, ErrTargetGone)
+	}
+	if os.Geteuid() != 0 {
+		return 0, nil, wrap(fmt.Errorf("entering its namespaces needs root (CAP_SYS_ADMIN): %w", fs.ErrPermission))
+	}
+
+	// Pin the target: from here on a PID that is reused cannot fool us.
+	pidfd, err := unix.PidfdOpen(o.PID, 0)
+	switch {
+	case errors.Is(err, unix.ESRCH):
+		return 0, nil, wrap(ErrTargetGone)
+	case errors.Is(err, unix.ENOSYS):
+		return 0, nil, wrap(fmt.Errorf("pidfd_open needs Linux 5.3: %w", errors.ErrUnsupported))
+	case err != nil:
+		return 0, nil, wrap(fmt.Errorf("pidfd_open: %w", err))
+	}
+	pidFile := os.NewFile(uintptr(pidfd), "pidfd")
+	defer pidFile.Close()
+
+	cfg, environ, err := prepare(o, argv, payload != nil)
+	if err != nil {
+		return 0, nil, wrap(err)
+	}
+	if afterPin != nil {
+		afterPin()
+	}
+	// What was read under /proc/PID was the pinned process's only if it
+	// still lives now.
+	if err := unix.PidfdSendSignal(pidfd, 0, nil, 0); err != nil {
+		if errors.Is(err, unix.ESRCH) {
+			return 0, nil, wrap(ErrTargetGone)
+		}
+		return 0, nil, wrap(fmt.Errorf("pidfd_send_signal: %w", err))
+	}
+	conf, err := cfg.encode()
+	if err != nil {
+		return 0, nil, wrap(err)
+	}
+
+	exe, err := sealedExe()
+	if err != nil {
+		return 0, nil, wrap(err)
+	}
+	// No fd of ours but stdio and the status socket may cross
+	// (CVE-2024-21626): fds we did not open ourselves (inherited from
+	// whoever started ctrsh) become close-on-exec. ExtraFiles are dup'ed
+	// into place after this.
+	_ = unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+
+	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return 0, nil, wrap(fmt.Errorf("socketpair: %w", err))
+	}
+	if err := unix.SetNonblock(sp[0], true); err != nil {
+		unix.Close(sp[0])
+		unix.Close(sp[1])
+		return 0, nil, wrap(fmt.Errorf("socketpair: %w", err))
+	}
+	parentSock := os.NewFile(uintptr(sp[0]), "nsenter-status")
+	childSock := os.NewFile(uintptr(sp[1]), "nsenter-status")
+	defer parentSock.Close()
+
+	cmd := exec.CommandContext(ctx, "/proc/self/fd/"+strconv.Itoa(int(exe.Fd())))
+	// argv[0] names the helper in ps; the flag makes a test binary whose
+	// TestMain forgot ChildPayload run no tests inside the container, and
+	// ctrsh's own main fail with a usage error.
+	cmd.Args = []string{"ctrsh-nsenter", "-test.run=^$"}
+	cmd.Env = append(environ, gateEnv+"="+strconv.Itoa(statusFD))
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdin, o.Stdout, o.Stderr
+	cmd.ExtraFiles = []*os.File{childSock, pidFile} // fds 3 and 4
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = grace
+	err = cmd.Start()
+	childSock.Close()
+	pidFile.Close()
+	if err != nil {
+		return 0, nil, wrap(fmt.Errorf("starting the helper: %w", err))
+	}
+
+	go func() {
+		// The helper may die before reading it all; its error then says why.
+		_, _ = parentSock.Write(conf)
+		if payload != nil {
+			_, _ = parentSock.Write(payload)
+		}
+		if rc, err := parentSock.SyscallConn(); err == nil {
+			_ = rc.Control(func(fd uintptr) { _ = unix.Shutdown(int(fd), unix.SHUT_WR) })
+		}
+	}()
+	var status []byte
+	var readErr error
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		status, readErr = io.ReadAll(parentSock)
+	}()
+
+	waitErr := cmd.Wait()
+	// The socket closes with the child (or at exec); a grandchild cannot
+	// hold it (close-on-exec), but never hang on it.
+	_ = parentSock.SetReadDeadline(time.Now().Add(grace))
+	<-read
+
+	code := exitCode(cmd.ProcessState)
+	if cmd.ProcessState == nil {
+		return 0, nil, wrap(fmt.Errorf("helper: %w", waitErr))
+	}
+	if ctx.Err() != nil {
+		return code, nil, wrap(ctx.Err())
+	}
+	if readErr != nil {
+		return code, nil, wrap(fmt.Errorf("reading the helper's status: %w", readErr))
+	}
+	if len(status) > 0 {
+		msg := string(status[1:])
+		switch status[0] {
+		case tagResult:
+			if payload == nil {
+				return code, nil, wrap(errors.New("helper: unexpected result"))
+			}
+			return code, status[1:], nil
+		case tagNotFound:
+			return code, nil, wrap(fmt.Errorf("%q: %w", msg, ErrNotFound))
+		case tagGone:
+			return code, nil, wrap(fmt.Errorf("%w (it exited before its namespaces were joined)", ErrTargetGone))
+		default:
+			return code, nil, wrap(errors.New(msg))
+		}
+	}
+	if payload != nil {
+		return code, nil, wrap(fmt.Errorf("the chunk's process ended with code %d and no result", code))
+	}
+	return code, nil, nil
+}
+
+// prepare reads what is needed about the target (and us) and decides what
+// to join. It returns the config for the helper and the command's environment.
+func prepare(o *Options, argv []string, run bool) (*config, []string, error) {
+	who := strconv.Itoa(o.PID)
+	if o.PID == 1 && !o.AllowHost {
+		return nil, nil, fmt.Errorf("entering the host's init is %w (allow_host permits it)", ErrRefused)
+	}
+	mine, err := readNamespaces("self")
+	if err != nil {
+		return nil, nil, err
+	}
+	theirs, err := readNamespaces(who)
+	if err != nil {
+		return nil, nil, err
+	}
+	var kinds []string
+	if o.Namespaces == nil {
+		for _, k := range kindNames {
+			if ino, ok := theirs[k]; ok && mine[k] != ino {
+				kinds = append(kinds, k)
+			}
+		}
+	} else {
+		if _, err := nsMask(o.Namespaces); err != nil {
+			return nil, nil, err
+		}
+		for _, k := range o.Namespaces {
+			ino, ok := theirs[k]
+			if !ok {
+				return nil, nil, fmt.Errorf("namespace %s: not available on this kernel", k)
+			}
+			if mine[k] != ino {
+				kinds = append(kinds, k)
+			}
+		}
+	}
+	if len(kinds) == 0 && !o.AllowHost {
+		return nil, nil, fmt.Errorf("it shares every namespace asked for with ctrsh, it is not in a container: entering is %w (allow_host permits it)", ErrRefused)
+	}
+	mask, err := nsMask(kinds)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg := &config{pid: o.PID, nsmask: mask, run: run, nsfiles: forceNsFiles, workdir: o.Workdir, user: o.User, argv: argv}
+
+	if o.JoinCgroup {
+		b, err := os.ReadFile("/proc/" + who + "/cgroup")
+		if err != nil {
+			return nil, nil, fmt.Errorf("cgroup: %w", err)
+		}
+		lines, err := parseCgroupFile(b)
+		if err != nil {
+			return nil, nil, fmt.Errorf("/proc/%s/cgroup: %w", who, err)
+		}
+		mi, err := os.ReadFile("/proc/self/mountinfo")
+		if err != nil {
+			return nil, nil, fmt.Errorf("cgroup: %w", err)
+		}
+		if cfg.cgroups, err = cgroupProcsPaths(lines, parseMountinfoCgroups(mi)); err != nil {
+			return nil, nil, fmt.Errorf("cgroup: %w", err)
+		}
+	}
+
+	// The command's environment is the target's, never ours.
+	var base []string
+	if b, err := os.ReadFile("/proc/" + who + "/environ"); err == nil {
+		base = parseEnviron(b)
+	} else if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, ErrTargetGone
+	}
+	return cfg, mergeEnv(base, o.Env), nil
+}
+
+func exitCode(ps *os.ProcessState) int {
+	if ps == nil {
+		return 0
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ps.ExitCode()
+}
+
+var (
+	exeOnce sync.Once
+	exeFile *os.File
+	exeErr  error
+)
+
+// sealedExe is a copy of /proc/self/exe in a memfd sealed against writing,
+// growing and shrinking (CVE-2019-5736: a container that reaches the
+// helper's /proc/PID/exe can never write the host's ctrsh). Made once per
+// process, at a high fd so that os/exec's fd shuffling cannot clobber it.
+func sealedExe() (*os.File, error) {
+	exeOnce.Do(func() { exeFile, exeErr = makeSealedExe() })
+	return exeFile, exeErr
+}
+
+func makeSealedExe() (*os.File, error) {
+	src, err := os.Open("/proc/self/exe")
+	if err != nil {
+		return nil, fmt.Errorf("sealed copy of ctrsh: %w", err)
+	}
+	defer src.Close()
+	fd, err := unix.MemfdCreate("ctrsh", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING|unix.MFD_EXEC)
+	if errors.Is(err, unix.EINVAL) { // before Linux 6.3, no MFD_EXEC
+		fd, err = unix.MemfdCreate("ctrsh", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sealed copy of ctrsh: memfd_create: %w", err)
+	}
+	mem := os.NewFile(uintptr(fd), "memfd:ctrsh")
+	defer mem.Close()
+	if _, err := io.Copy(mem, src); err != nil {
+		return nil, fmt.Errorf("sealed copy of ctrsh: %w", err)
+	}
+	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, seals); err != nil {
+		return nil, fmt.Errorf("sealed copy of ctrsh: F_ADD_SEALS: %w", err)
+	}
+	high, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 100)
+	if err != nil {
+		return nil, fmt.Errorf("sealed copy of ctrsh: %w", err)
+	}
+	return os.NewFile(uintptr(high), "memfd:ctrsh"), nil
+}
+
+var (
+	childOnce sync.Once
+	childSock *os.File
+)
+
+// ChildPayload returns the payload handed to Run when this process is the
+// chunk-mode child inside the target's namespaces; ok is false in any other
+// process. Call it first thing in main (and TestMain); when ok, run the
+// payload, call ChildReply (or ChildFail) and exit.
+func ChildPayload() (payload []byte, ok bool) {
+	fd := childFD()
+	if fd < 0 {
+		return nil, false
+	}
+	childOnce.Do(func() { childSock = os.NewFile(uintptr(fd), "nsenter-status") })
+	payload, err := io.ReadAll(childSock)
+	if err != nil {
+		ChildFail("reading the payload: " + err.Error())
+		os.Exit(ExitSetup)
+	}
+	return payload, true
+}
+
+// ChildReply sends result to the parent, which Run returns.
+func ChildReply(result []byte) error {
+	return childSend(tagResult, result)
+}
+
+// ChildFail sends an error message to the parent, which Run returns as its error.
+func ChildFail(msg string) error {
+	return childSend(tagError, []byte(msg))
+}
+
+func childSend(tag byte, b []byte) error {
+	if childSock == nil {
+		return errors.New("nsenter: not a chunk-mode child")
+	}
+	var buf bytes.Buffer
+	buf.WriteByte(tag)
+	buf.Write(b)
+	_, err := childSock.Write(buf.Bytes())
+	if cerr := childSock.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
