@@ -585,8 +585,9 @@ func TestJoinCgroup(t *testing.T) {
 			}
 		}
 		t.Cleanup(func() {
-			// the target is killed by an earlier cleanup; then the dir empties
-			for i := 0; i < 100 && os.Remove(dir) != nil; i++ {
+			tg.cmd.Process.Kill()
+			tg.cmd.Wait()
+			for i := 0; i < 100 && os.Remove(dir) != nil; i++ { // empties once the target is reaped
 				time.Sleep(20 * time.Millisecond)
 			}
 		})
