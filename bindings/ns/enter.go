@@ -1,0 +1,329 @@
+package ns
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/sys/unix"
+
+	"github.com/ctrsh/ctrsh/bindings/luax"
+	"github.com/ctrsh/ctrsh/nsenter"
+)
+
+// EnterFuncs are ns.enter and ns.run; the module's Loader appends them.
+var EnterFuncs = []luax.Func{
+	{Name: "enter", Doc: "ns.enter(target, cmd, {ns=, join_cgroup=, workdir=, user=, env=, capture=, stdin=, allow_host=}) --> {code=, stdout=, stderr=} | nil, err  (cmd: string split on spaces, or array)", Fn: luaEnter},
+	{Name: "run", Doc: "ns.run(target, chunk, ...) --> the values the Lua chunk returns, evaluated inside the target's namespaces | nil, err", Fn: luaRun},
+}
+
+// ResolveTarget turns a target that is not a PID (a container name or id)
+// into the PID to enter and the subject that names it in messages
+// (`container "web"`). The docker module sets it; nil means only PIDs.
+var ResolveTarget func(L *lua.LState, ref string) (pid int, subject string, err error)
+
+// EnterOptions are the options of Enter (c:enter and ns.enter).
+type EnterOptions struct {
+	Namespaces []string // nil: every namespace of the target that differs from ours
+	JoinCgroup bool
+	Workdir    string
+	User       string   // "user[:group]" inside the container
+	Env        []string // KEY=VALUE over the target's environment
+	// Capture collects stdout and stderr into the result; otherwise they go
+	// to Stdout and Stderr (a terminal is passed as it is: interactive).
+	Capture        bool
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	AllowHost      bool
+}
+
+// EnterResult is what a command run inside returned.
+type EnterResult struct {
+	Code           int
+	Stdout, Stderr []byte // when captured
+}
+
+// Enter runs argv inside the namespaces of process pid (see nsenter.Exec).
+// The error is non-nil when entering failed, the command was not found
+// (wrapping nsenter.ErrNotFound), or ctx ended; res.Code is the command's
+// exit code, 128+N for signal N.
+func Enter(ctx context.Context, pid int, argv []string, o EnterOptions) (*EnterResult, error) {
+	var stdout, stderr bytes.Buffer
+	opts := nsenter.Options{
+		PID: pid, Namespaces: o.Namespaces, JoinCgroup: o.JoinCgroup, Workdir: o.Workdir,
+		User: o.User, Env: o.Env, Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr, AllowHost: o.AllowHost,
+	}
+	if o.Capture {
+		opts.Stdout, opts.Stderr = &stdout, &stderr
+	}
+	code, err := nsenter.Exec(ctx, opts, argv)
+	res := &EnterResult{Code: code}
+	if o.Capture {
+		res.Stdout, res.Stderr = stdout.Bytes(), stderr.Bytes()
+	}
+	return res, err
+}
+
+// RunOptions are the options of RunChunk.
+type RunOptions struct {
+	Namespaces     []string
+	JoinCgroup     bool
+	Workdir        string
+	User           string
+	Env            []string
+	Stdout, Stderr io.Writer // where print() inside goes
+	AllowHost      bool
+	ChunkName      string // for error messages, default "=(run)"
+}
+
+// RunChunk evaluates the Lua chunk inside the namespaces of process pid,
+// in a ctrsh state of its own (RunChild), with args as its `...`, and
+// returns its values, built in L. Tables arrive intact (see wire.go).
+func RunChunk(ctx context.Context, L *lua.LState, pid int, chunk string, args []lua.LValue, o RunOptions) ([]lua.LValue, error) {
+	name := o.ChunkName
+	if name == "" {
+		name = "=(run)"
+	}
+	payload, err := encodeValues(L, append([]lua.LValue{lua.LString(chunk), lua.LString(name)}, args...))
+	if err != nil {
+		return nil, fmt.Errorf("arguments of the chunk: %w", err)
+	}
+	result, _, err := nsenter.Run(ctx, nsenter.Options{
+		PID: pid, Namespaces: o.Namespaces, JoinCgroup: o.JoinCgroup, Workdir: o.Workdir, User: o.User,
+		Env: o.Env, Stdout: o.Stdout, Stderr: o.Stderr, AllowHost: o.AllowHost,
+	}, payload)
+	if err != nil {
+		return nil, err
+	}
+	vals, err := decodeValues(L, result)
+	if err != nil {
+		return nil, fmt.Errorf("process %d: the chunk's results: %w", pid, err)
+	}
+	return vals, nil
+}
+
+// RunChild is the inside half of ns.run. The program's main calls it first
+// thing: in the process that nsenter re-executed inside a container it runs
+// the chunk in a state made by newState (ctrsh's modules, reading the
+// container's /proc), sends its values back, and returns true: main then
+// exits 0. Anywhere else it returns false at once.
+func RunChild(newState func() *lua.LState) (handled bool) {
+	payload, ok := nsenter.ChildPayload()
+	if !ok {
+		return false
+	}
+	L := newState()
+	defer L.Close()
+	vals, err := decodeValues(L, payload)
+	if err != nil || len(vals) < 2 {
+		nsenter.ChildFail("the chunk: malformed payload")
+		return true
+	}
+	fn, err := L.Load(strings.NewReader(vals[0].String()), vals[1].String())
+	if err != nil {
+		nsenter.ChildFail(err.Error())
+		return true
+	}
+	base := L.GetTop()
+	L.Push(fn)
+	for _, a := range vals[2:] {
+		L.Push(a)
+	}
+	if err := L.PCall(len(vals)-2, lua.MultRet, nil); err != nil {
+		msg := err.Error()
+		if apiErr, ok := err.(*lua.ApiError); ok {
+			msg = luax.ToString(L, apiErr.Object)
+		}
+		nsenter.ChildFail(msg)
+		return true
+	}
+	var results []lua.LValue
+	for i := base + 1; i <= L.GetTop(); i++ {
+		results = append(results, L.Get(i))
+	}
+	out, err := encodeValues(L, results)
+	if err != nil {
+		nsenter.ChildFail("the chunk's results: " + err.Error())
+		return true
+	}
+	nsenter.ChildReply(out)
+	return true
+}
+
+// checkTarget reads the target argument: a PID, or a ref for ResolveTarget.
+// failed is non-zero (the count to return) when it pushed nil, message.
+func checkTarget(L *lua.LState, n int) (pid int, subject string, failed int) {
+	switch v := L.Get(n).(type) {
+	case lua.LNumber:
+		return int(v), fmt.Sprintf("process %d", int(v)), 0
+	case lua.LString:
+		if p, err := strconv.Atoi(string(v)); err == nil {
+			return p, fmt.Sprintf("process %d", p), 0
+		}
+		if ResolveTarget == nil {
+			return 0, "", luax.Failf(L, "container %q: container names need the docker module", string(v))
+		}
+		pid, subject, err := ResolveTarget(L, string(v))
+		if err != nil {
+			return 0, "", luax.Fail(L, err)
+		}
+		return pid, subject, 0
+	default:
+		L.ArgError(n, "number or string expected, got "+typeName(L, n))
+		return 0, "", 0
+	}
+}
+
+func typeName(L *lua.LState, n int) string {
+	if n > L.GetTop() {
+		return "no value"
+	}
+	return L.Get(n).Type().String()
+}
+
+// checkCommand reads cmd: a string split on white space, or an array.
+func checkCommand(L *lua.LState, n int) []string {
+	var argv []string
+	switch v := L.Get(n).(type) {
+	case lua.LString:
+		argv = strings.Fields(string(v))
+	case *lua.LTable:
+		list, err := luax.StringList(v)
+		if err != nil {
+			L.ArgError(n, "array of strings expected: "+err.Error())
+		}
+		argv = list
+	default:
+		L.ArgError(n, "string or array expected, got "+typeName(L, n))
+	}
+	if len(argv) == 0 {
+		L.ArgError(n, "empty command")
+	}
+	return argv
+}
+
+// envOption reads env= as {KEY="value"} or {"KEY=value"}.
+func envOption(o *luax.Options) []string {
+	t := o.TableOpt("env")
+	if t == nil {
+		return nil
+	}
+	var out []string
+	t.ForEach(func(k, v lua.LValue) {
+		switch k := k.(type) {
+		case lua.LNumber:
+			out = append(out, v.String())
+		case lua.LString:
+			out = append(out, string(k)+"="+v.String())
+		}
+	})
+	sort.Strings(out)
+	return out
+}
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+func luaEnter(L *lua.LState) int {
+	pid, subject, failed := checkTarget(L, 1)
+	if failed != 0 {
+		return failed
+	}
+	return EnterLua(L, pid, subject, 2)
+}
+
+func luaRun(L *lua.LState) int {
+	pid, subject, failed := checkTarget(L, 1)
+	if failed != 0 {
+		return failed
+	}
+	return RunLua(L, pid, subject, 2)
+}
+
+// EnterLua is the body of ns.enter and c:enter: it reads cmd at argument n
+// and the options at n+1, enters pid, and pushes {code=, stdout=, stderr=}
+// or nil, message (prefixed with subject when it is not the process).
+func EnterLua(L *lua.LState, pid int, subject string, n int) int {
+	argv := checkCommand(L, n)
+	o := luax.CheckOptions(L, n+1, "ns", "join_cgroup", "workdir", "user", "env", "capture", "stdin", "allow_host")
+	env := luax.GetEnv(L)
+	eo := EnterOptions{
+		Namespaces: o.Strings("ns"),
+		JoinCgroup: o.Bool("join_cgroup", false),
+		Workdir:    o.String("workdir", ""),
+		User:       o.String("user", ""),
+		Env:        envOption(o),
+		AllowHost:  o.Bool("allow_host", false),
+	}
+	stdin := o.String("stdin", "")
+	// Interactive when nothing asks for capture and a person is at a terminal.
+	interactive := !o.Has("capture") && !o.Has("stdin") && env.Interactive && isTerminal(env.Stdin)
+	eo.Capture = o.Bool("capture", !interactive)
+	switch {
+	case eo.Capture || o.Has("stdin"):
+		eo.Stdin = strings.NewReader(stdin)
+	case isTerminal(env.Stdin):
+		eo.Stdin = env.Stdin
+	}
+	if !eo.Capture {
+		eo.Stdout, eo.Stderr = env.Stdout, env.Stderr
+	}
+	done := luax.Audit(L, "enter", subject, map[string]any{"pid": pid, "cmd": argv, "ns": eo.Namespaces})
+	res, err := Enter(luax.Ctx(L), pid, argv, eo)
+	done(err, map[string]any{"code": res.Code})
+	if err != nil {
+		return luax.Fail(L, prefix(subject, pid, err))
+	}
+	t := L.NewTable()
+	t.RawSetString("code", lua.LNumber(res.Code))
+	if eo.Capture {
+		t.RawSetString("stdout", lua.LString(res.Stdout))
+		t.RawSetString("stderr", lua.LString(res.Stderr))
+	}
+	L.Push(t)
+	return 1
+}
+
+// RunLua is the body of ns.run and c:run: the chunk is argument n, its
+// arguments follow; it pushes the chunk's values or nil, message.
+func RunLua(L *lua.LState, pid int, subject string, n int) int {
+	chunk := L.CheckString(n)
+	var args []lua.LValue
+	for i := n + 1; i <= L.GetTop(); i++ {
+		args = append(args, L.Get(i))
+	}
+	env := luax.GetEnv(L)
+	done := luax.Audit(L, "run", subject, map[string]any{"pid": pid, "chunk": chunk})
+	vals, err := RunChunk(luax.Ctx(L), L, pid, chunk, args, RunOptions{Stdout: env.Stdout, Stderr: env.Stderr})
+	done(err, nil)
+	if err != nil {
+		return luax.Fail(L, prefix(subject, pid, err))
+	}
+	for _, v := range vals {
+		L.Push(v)
+	}
+	return len(vals)
+}
+
+// prefix names the subject when it is not the process nsenter names.
+func prefix(subject string, pid int, err error) error {
+	if subject == "" || subject == fmt.Sprintf("process %d", pid) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", subject, err)
+}
+
+// ErrNotSupported is nsenter.ErrNotSupported, for callers of this package.
+var ErrNotSupported = nsenter.ErrNotSupported
