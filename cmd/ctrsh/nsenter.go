@@ -1,0 +1,277 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/ctrsh/ctrsh/bindings/luax"
+	"github.com/ctrsh/ctrsh/nsenter"
+)
+
+// resolveContainerPID turns a container name or id given to -t into the
+// PID of its init. Set by main when the engine bindings are there; nil
+// means -t takes only PIDs.
+var resolveContainerPID func(ctx context.Context, ref string) (int, error)
+
+const nsenterUsage = `usage: ctrsh nsenter -t PID|CONTAINER [options] [-- CMD [ARGS...]]
+
+Run CMD in the namespaces of a process or container, as nsenter(1) does, with
+no tool needed in the image. Without CMD: the container's $SHELL, or /bin/sh.
+
+  -t, --target PID|CONTAINER  the process (or container) to enter
+  -m, --mount    -u, --uts    -i, --ipc    -n, --net    -p, --pid
+  -U, --user     -C, --cgroup -T, --time   the namespaces to enter
+  -a, --all                   every namespace of the target that differs
+                              from ours (the default when none is named)
+  -c, --join-cgroup           join the target's cgroups too
+  -w, --wd DIR                working directory inside (default /)
+  -S, --setuid UID   -G, --setgid GID   run as this user/group inside
+                              (names from the container's /etc/passwd)
+      --allow-host            permit entering host PID 1 or our own namespaces
+
+The command's exit code passes through (128+N when killed by signal N).
+ctrsh nsenter itself exits 64 on usage errors, 77 when not root or refused,
+125 when entering failed, 126 when CMD cannot run, 127 when it does not
+exist in the container.
+`
+
+// exitNsenterFailed is ctrsh nsenter's own failure, as docker run's 125.
+const exitNsenterFailed = nsenter.ExitSetup
+
+type nsenterOptions struct {
+	target     string
+	kinds      []string
+	all        bool
+	joinCgroup bool
+	workdir    string
+	uid, gid   string
+	allowHost  bool
+	help       bool
+	argv       []string
+}
+
+var nsenterShort = map[byte]string{'m': "mnt", 'u': "uts", 'i': "ipc", 'n': "net", 'p': "pid", 'U': "user", 'C': "cgroup", 'T': "time"}
+
+var nsenterLong = map[string]string{"mount": "mnt", "uts": "uts", "ipc": "ipc", "net": "net", "pid": "pid", "user": "user", "cgroup": "cgroup", "time": "time"}
+
+// parseNsenterArgs reads util-linux style options: short ones may be
+// grouped (-mnp), values attached or not (-t42, -t 42, --target=42), and
+// options end at "--" or the first argument that is not one.
+func parseNsenterArgs(args []string) (*nsenterOptions, error) {
+	o := &nsenterOptions{}
+	value := func(i *int, name, attached string, hasAttached bool) (string, error) {
+		if hasAttached {
+			return attached, nil
+		}
+		if *i+1 >= len(args) {
+			return "", fmt.Errorf("option %s needs a value", name)
+		}
+		*i++
+		return args[*i], nil
+	}
+	i := 0
+	for ; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			i++
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			break
+		}
+		if strings.HasPrefix(a, "--") {
+			name, val, hasVal := strings.Cut(a[2:], "=")
+			var err error
+			switch {
+			case nsenterLong[name] != "" && !hasVal:
+				o.kinds = append(o.kinds, nsenterLong[name])
+			case name == "all" && !hasVal:
+				o.all = true
+			case name == "join-cgroup" && !hasVal:
+				o.joinCgroup = true
+			case name == "allow-host" && !hasVal:
+				o.allowHost = true
+			case name == "help" && !hasVal:
+				o.help = true
+			case name == "target":
+				o.target, err = value(&i, "--target", val, hasVal)
+			case name == "wd":
+				o.workdir, err = value(&i, "--wd", val, hasVal)
+			case name == "setuid":
+				o.uid, err = value(&i, "--setuid", val, hasVal)
+			case name == "setgid":
+				o.gid, err = value(&i, "--setgid", val, hasVal)
+			default:
+				return nil, fmt.Errorf("unknown option %s", a)
+			}
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		for j := 1; j < len(a); j++ {
+			c := a[j]
+			if k, ok := nsenterShort[c]; ok {
+				o.kinds = append(o.kinds, k)
+				continue
+			}
+			var dst *string
+			switch c {
+			case 'a':
+				o.all = true
+				continue
+			case 'c':
+				o.joinCgroup = true
+				continue
+			case 'h':
+				o.help = true
+				continue
+			case 't':
+				dst = &o.target
+			case 'w':
+				dst = &o.workdir
+			case 'S':
+				dst = &o.uid
+			case 'G':
+				dst = &o.gid
+			default:
+				return nil, fmt.Errorf("unknown option -%c", c)
+			}
+			v, err := value(&i, "-"+string(c), a[j+1:], j+1 < len(a))
+			if err != nil {
+				return nil, err
+			}
+			*dst = v
+			break
+		}
+	}
+	o.argv = args[i:]
+	if o.help {
+		return o, nil
+	}
+	if o.target == "" {
+		return nil, errors.New("no target: give -t PID or -t CONTAINER")
+	}
+	return o, nil
+}
+
+func runNsenter(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	o, err := parseNsenterArgs(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "ctrsh nsenter: %v (ctrsh nsenter --help)\n", err)
+		return luax.ExitUsage
+	}
+	if o.help {
+		fmt.Fprint(stdout, nsenterUsage)
+		return luax.ExitOK
+	}
+	if os.Geteuid() != 0 {
+		fmt.Fprintln(stderr, "ctrsh nsenter: needs root: entering another process's namespaces requires CAP_SYS_ADMIN (try sudo)")
+		return luax.ExitRefused
+	}
+	pid, err := strconv.Atoi(o.target)
+	if err != nil {
+		if resolveContainerPID == nil {
+			fmt.Fprintf(stderr, "ctrsh nsenter: -t %s: not a PID, and container names need the engine bindings\n", o.target)
+			return luax.ExitUsage
+		}
+		if pid, err = resolveContainerPID(ctx, o.target); err != nil {
+			fmt.Fprintf(stderr, "ctrsh nsenter: %v\n", err)
+			return exitNsenterFailed
+		}
+	}
+	opts := nsenter.Options{
+		PID: pid, JoinCgroup: o.joinCgroup, Workdir: o.workdir, AllowHost: o.allowHost,
+		Stdin: stdin, Stdout: stdout, Stderr: stderr,
+	}
+	if !o.all && len(o.kinds) > 0 {
+		opts.Namespaces = o.kinds
+	}
+	if o.uid != "" || o.gid != "" {
+		opts.User = o.uid
+		if opts.User == "" {
+			opts.User = "0"
+		}
+		if o.gid != "" {
+			opts.User += ":" + o.gid
+		}
+	}
+	if f, ok := stdin.(*os.File); ok && fileIsTerminal(f) {
+		// A person at the terminal: Ctrl-C belongs to the program inside
+		// (the terminal sends it to the whole foreground group), so only
+		// SIGTERM and SIGHUP end the command from here.
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(context.WithoutCancel(ctx), syscall.SIGTERM, syscall.SIGHUP)
+		defer stop()
+	}
+
+	argv, shell := o.argv, len(o.argv) == 0
+	var candidates [][]string
+	if shell {
+		if sh := targetShell(pid); sh != "" && sh != "/bin/sh" {
+			candidates = append(candidates, []string{sh})
+		}
+		candidates = append(candidates, []string{"/bin/sh"})
+	} else {
+		candidates = [][]string{argv}
+	}
+	var code int
+	for _, argv = range candidates {
+		code, err = nsenter.Exec(ctx, opts, argv)
+		if !shell || !errors.Is(err, nsenter.ErrNotFound) {
+			break
+		}
+	}
+	switch {
+	case err == nil:
+		return code
+	case shell && errors.Is(err, nsenter.ErrNotFound):
+		fmt.Fprintf(stderr, "ctrsh nsenter: the container has no shell (%s not found inside); name a tool that is there:\n"+
+			"  ctrsh nsenter -t %s -a -- /path/to/tool\nor run Lua inside it, which needs nothing in the image: c:run[[ return io.open(\"/etc/hostname\"):read(\"*a\") ]]\n",
+			strings.Join(shellNames(candidates), " and "), o.target)
+		return nsenter.ExitNotFound
+	case errors.Is(err, fs.ErrPermission), errors.Is(err, nsenter.ErrRefused):
+		fmt.Fprintf(stderr, "ctrsh nsenter: %v\n", err)
+		return luax.ExitRefused
+	case errors.Is(err, nsenter.ErrNotSupported):
+		fmt.Fprintf(stderr, "ctrsh nsenter: %v\n", err)
+		return luax.ExitInternal
+	case errors.Is(err, context.Canceled):
+		return code
+	}
+	fmt.Fprintf(stderr, "ctrsh nsenter: %v\n", err)
+	if code == 0 {
+		code = exitNsenterFailed
+	}
+	return code
+}
+
+// targetShell is $SHELL from the target's environment, or "".
+func targetShell(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	if err != nil {
+		return ""
+	}
+	for _, kv := range strings.Split(string(b), "\x00") {
+		if v, ok := strings.CutPrefix(kv, "SHELL="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func shellNames(cands [][]string) []string {
+	var out []string
+	for _, c := range cands {
+		out = append(out, c[0])
+	}
+	return out
+}
