@@ -3,7 +3,9 @@ package ns_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -163,5 +165,132 @@ func TestRunLua(t *testing.T) {
 	`)
 	if !strings.Contains(out, "printed inside\n") {
 		t.Errorf("print inside did not reach the state's stdout: %q", out)
+	}
+}
+
+// docker runs the docker CLI against the private test engine.
+func docker(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	host := os.Getenv("CTRSH_TEST_DOCKER_HOST")
+	if host == "" {
+		host = "unix:///run/ctrsh-test/docker.sock"
+	}
+	cmd := exec.Command("docker", append([]string{"--host", host}, args...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("docker %s: %v: %s", strings.Join(args, " "), err, stderr.String())
+	}
+	return string(out), nil
+}
+
+// engineContainer starts a container on the test engine (skipping, or
+// failing in CI, when there is none) and returns its id and init's PID.
+func engineContainer(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	needRoot(t)
+	if _, err := docker(t, "version"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("the test engine is not running: %v", err)
+		}
+		t.Skipf("the test engine is not running (fixtures/engine.sh start): %v", err)
+	}
+	out, err := docker(t, append([]string{"run", "-d", "--label", "ctrsh.test=1", "--hostname", "enter-test"}, args...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strings.TrimSpace(out)
+	t.Cleanup(func() { docker(t, "rm", "-f", id) })
+	out, err = docker(t, "inspect", "--format", "{{.State.Pid}}", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := 0
+	fmt.Sscan(out, &pid)
+	if pid <= 0 {
+		t.Fatalf("container %s is not running", id)
+	}
+	return id, pid
+}
+
+func TestEngineBusybox(t *testing.T) {
+	_, pid := engineContainer(t, "ctrsh-test/busybox", "sleep", "1000")
+	ctx := context.Background()
+	res, err := ns.Enter(ctx, pid, []string{"hostname"}, ns.EnterOptions{Capture: true, Namespaces: []string{"mnt", "uts", "ipc", "net", "pid"}})
+	if err != nil || string(res.Stdout) != "enter-test\n" {
+		t.Errorf("hostname: %v %+v", err, res)
+	}
+	res, err = ns.Enter(ctx, pid, []string{"ps"}, ns.EnterOptions{Capture: true})
+	if err != nil || !strings.Contains(string(res.Stdout), " sleep 1000") {
+		t.Errorf("ps: %v %q", err, res.Stdout)
+	}
+	for _, l := range strings.Split(string(res.Stdout), "\n") {
+		if f := strings.Fields(l); len(f) > 3 && f[0] == "1" && f[3] != "sleep" {
+			t.Errorf("PID 1 inside is %q, want the container's init: %s", f[3], res.Stdout)
+		}
+	}
+	res, err = ns.Enter(ctx, pid, []string{"ls", "/proc/self/fd"}, ns.EnterOptions{Capture: true})
+	if err != nil || strings.Join(strings.Fields(string(res.Stdout)), " ") != "0 1 2 3" {
+		t.Errorf("fds inside: %v %q", err, res.Stdout)
+	}
+	res, err = ns.Enter(ctx, pid, []string{"sh", "-c", "kill -TERM $$"}, ns.EnterOptions{Capture: true})
+	if err != nil || res.Code != 143 {
+		t.Errorf("SIGTERM: %v %+v", err, res)
+	}
+	if _, err = ns.Enter(ctx, pid, []string{"no-such-tool"}, ns.EnterOptions{Capture: true}); err == nil || !strings.Contains(err.Error(), "not found in the container") {
+		t.Errorf("missing tool: %v", err)
+	}
+	res, err = ns.Enter(ctx, pid, []string{"sh", "-c", "cat /proc/self/cgroup; echo ---; cat /proc/1/cgroup"}, ns.EnterOptions{Capture: true, JoinCgroup: true})
+	if mine, init, _ := strings.Cut(string(res.Stdout), "---\n"); err != nil || mine != init {
+		t.Errorf("join_cgroup: %v\n%s", err, res.Stdout)
+	}
+}
+
+func TestEngineSealedChild(t *testing.T) {
+	id, pid := engineContainer(t, "ctrsh-test/busybox", "sleep", "1000")
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		L := lua.NewState()
+		defer L.Close()
+		_, err := ns.RunChunk(context.Background(), L, pid, `
+			print(io.open("/proc/self/stat"):read("*a"):match("^%d+"))
+			io.stdout:flush()
+			os.execute("sleep 5")`, nil, ns.RunOptions{Stdout: pw, Stderr: os.Stderr})
+		pw.Close()
+		done <- err
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, pr)
+	inside := strings.TrimSpace(line)
+	// root in the container, with the engine's capabilities
+	if _, err := docker(t, "exec", id, "cat", "/proc/1/environ"); err != nil {
+		t.Fatalf("control: root in the container cannot read its init's environ: %v", err)
+	}
+	if out, err := docker(t, "exec", id, "cat", "/proc/"+inside+"/environ"); err == nil {
+		t.Errorf("root in the container read the entered process's environ: %q", out)
+	}
+	if _, err := docker(t, "exec", id, "sh", "-c", "echo x >> /proc/"+inside+"/exe"); err == nil {
+		t.Errorf("root in the container opened the entered process's exe for writing")
+	}
+	if err := <-done; err != nil {
+		t.Errorf("chunk: %v", err)
+	}
+}
+
+func TestEngineDistroless(t *testing.T) {
+	_, pid := engineContainer(t, "ctrsh-test/distroless")
+	L := lua.NewState()
+	defer L.Close()
+	vals, err := ns.RunChunk(context.Background(), L, pid, `return io.open("/etc/hostname"):read("*a"), {list = {1, 2, nil, 4}}`, nil, ns.RunOptions{})
+	if err != nil || len(vals) != 2 || vals[0].String() != "enter-test\n" {
+		t.Fatalf("chunk in distroless: %v %v", err, vals)
+	}
+	if l, ok := vals[1].(*lua.LTable).RawGetString("list").(*lua.LTable); !ok || l.RawGetInt(4) != lua.LNumber(4) {
+		t.Errorf("table did not arrive intact: %v", vals[1])
 	}
 }
