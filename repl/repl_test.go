@@ -73,12 +73,12 @@ func childShell() int {
 // by a goroutine, and expect waits, bounded, for a pattern in what came
 // after the previous match.
 type term struct {
-	t    *testing.T
-	pty  *os.File
-	mu   sync.Mutex
-	out  bytes.Buffer
-	pos  int
-	read chan struct{} // closed when the pty reports EOF or an error
+	t   *testing.T
+	pty *os.File
+	mu  sync.Mutex
+	out bytes.Buffer
+	pos int
+	eof bool // the pty reported EOF or an error: the shell is gone
 }
 
 func startTerm(t *testing.T, cmd *exec.Cmd) *term {
@@ -87,14 +87,14 @@ func startTerm(t *testing.T, cmd *exec.Cmd) *term {
 	if err != nil {
 		t.Fatalf("starting %s on a pty: %v", cmd.Path, err)
 	}
-	tm := &term{t: t, pty: f, read: make(chan struct{})}
+	tm := &term{t: t, pty: f}
 	go func() {
-		defer close(tm.read)
 		buf := make([]byte, 4096)
 		for {
 			n, err := f.Read(buf)
 			tm.mu.Lock()
 			tm.out.Write(buf[:n])
+			tm.eof = err != nil
 			tm.mu.Unlock()
 			if err != nil {
 				return
@@ -131,10 +131,13 @@ func (tm *term) expect(pattern string) {
 		if loc != nil {
 			tm.pos += loc[1]
 		}
-		all := tm.out.String()
+		all, eof := tm.out.String(), tm.eof
 		tm.mu.Unlock()
 		if loc != nil {
 			return
+		}
+		if eof {
+			tm.t.Fatalf("the shell ended before printing %q; output:\n%q", pattern, all)
 		}
 		if time.Now().After(deadline) {
 			tm.t.Fatalf("no %q in the shell's output within 10 s; output so far:\n%q", pattern, all)
