@@ -253,6 +253,13 @@ func TestShellOnPty(t *testing.T) {
 	tm.expect(`\n41\r?\n`)
 	tm.expect(prompt)
 
+	// Ctrl-D in an unfinished chunk says what is missing and starts again.
+	tm.send("for i = 1, 2 do\r")
+	tm.expect(contPrompt)
+	tm.send("\x04")
+	tm.expect(`stdin:1: syntax error at end of input`)
+	tm.expect(prompt)
+
 	if strings.Contains(tm.output(), "notreached") {
 		t.Errorf("the statement went on after Ctrl-C:\n%q", tm.output())
 	}
@@ -294,6 +301,9 @@ func TestRunWithoutTerminal(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "stdin:1: boom") {
 		t.Errorf("stderr lacks the error:\n%q", errOut.String())
+	}
+	if strings.Contains(errOut.String(), "\x1b[") || strings.Contains(out.String(), "\x1b[") {
+		t.Errorf("colour without Config.Color:\n%q\n%q", out.String(), errOut.String())
 	}
 	if strings.Contains(out.String(), "not shown") {
 		t.Errorf("banner printed without a terminal")
@@ -380,5 +390,19 @@ func TestRunContextCancelled(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return within 10 s of its context's end")
+	}
+}
+
+// With Config.Color, errors are red.
+func TestRunColor(t *testing.T) {
+	var out, errOut bytes.Buffer
+	L := testState(&out)
+	defer L.Close()
+	in := io.NopCloser(strings.NewReader("error('boom')\n"))
+	if err := Run(context.Background(), L, Config{Stdin: in, Stdout: &out, Stderr: &errOut, Color: true, HistoryFile: filepath.Join(t.TempDir(), "h")}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut.String(), red+"stdin:1: boom"+reset) {
+		t.Errorf("stderr %q: the error is not red", errOut.String())
 	}
 }
