@@ -1,0 +1,127 @@
+package ns
+
+import (
+	"fmt"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/ctrsh/ctrsh/bindings/luax"
+)
+
+// rootKey holds the host root of a state in its registry; proc, ns and
+// cgroup share it, so SetRoot in any of them points all three at a tree.
+const rootKey = "ctrsh.hostroot"
+
+// SetRoot makes the modules of L read below dir instead of "/".
+func SetRoot(L *lua.LState, dir string) {
+	L.G.Registry.RawSetString(rootKey, lua.LString(dir))
+}
+
+// Root is the host root of L: "/" unless SetRoot changed it.
+func Root(L *lua.LState) string {
+	if s, ok := L.G.Registry.RawGetString(rootKey).(lua.LString); ok && s != "" {
+		return string(s)
+	}
+	return "/"
+}
+
+const doc = "ns: namespaces of processes and containers: ids, comparison, entering them"
+
+var funcs = []luax.Func{
+	{Name: "of", Doc: "ns.of(target) --> {mnt=inode, net=, pid=, ipc=, uts=, user=, cgroup=, time=} | nil, err  (target: pid or container ref)", Fn: luaOf},
+	{Name: "same", Doc: `ns.same(a, b [, kinds]) --> bool, array of kinds that differ | nil, err  (kinds: "net" or {"net", "pid"}; default all)`, Fn: luaSame},
+}
+
+// Loader is the ns module's loader for L.PreloadModule: ns.of, ns.same and
+// the EnterFuncs (ns.enter, ns.run).
+func Loader(L *lua.LState) int {
+	all := append(append([]luax.Func(nil), funcs...), EnterFuncs...)
+	L.Push(luax.NewModule(L, "ns", doc, all))
+	return 1
+}
+
+// checkPIDTarget reads a target (a PID, or a container ref through
+// ResolveTarget) and raises when a PID is not positive.
+func checkPIDTarget(L *lua.LState, n int) (pid int, subject string, failed int) {
+	pid, subject, failed = checkTarget(L, n)
+	if failed != 0 {
+		return
+	}
+	if v, ok := L.Get(n).(lua.LNumber); ok && v != lua.LNumber(int(v)) {
+		L.ArgError(n, "pid must be an integer")
+	}
+	if pid <= 0 {
+		L.ArgError(n, "pid must be positive")
+	}
+	return pid, subject, 0
+}
+
+// withSubject names the container when the target was one.
+func withSubject(subject string, pid int, err error) error {
+	if subject == "" || subject == fmt.Sprintf("process %d", pid) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", subject, err)
+}
+
+func luaOf(L *lua.LState) int {
+	pid, subject, failed := checkPIDTarget(L, 1)
+	if failed != 0 {
+		return failed
+	}
+	m, err := Of(Root(L), pid)
+	if err != nil {
+		return luax.Fail(L, withSubject(subject, pid, err))
+	}
+	t := L.CreateTable(0, len(m))
+	for k, v := range m {
+		t.RawSetString(k, lua.LNumber(v))
+	}
+	L.Push(t)
+	return 1
+}
+
+func luaSame(L *lua.LState) int {
+	var kinds []string
+	switch v := L.Get(3).(type) {
+	case *lua.LNilType:
+	case lua.LString, *lua.LTable:
+		list, err := luax.StringList(v)
+		if err != nil {
+			L.ArgError(3, "kinds: "+err.Error())
+		}
+		for _, k := range list {
+			if !validKind(k) {
+				L.ArgError(3, fmt.Sprintf("unknown namespace kind %q (known: %s)", k, strings.Join(Kinds, ", ")))
+			}
+		}
+		kinds = list
+		if kinds == nil {
+			kinds = []string{}
+		}
+	default:
+		L.ArgError(3, "string or array expected, got "+typeName(L, 3))
+	}
+	a, sa, failed := checkPIDTarget(L, 1)
+	if failed != 0 {
+		return failed
+	}
+	b, sb, failed := checkPIDTarget(L, 2)
+	if failed != 0 {
+		return failed
+	}
+	root := Root(L)
+	na, err := Of(root, a)
+	if err != nil {
+		return luax.Fail(L, withSubject(sa, a, err))
+	}
+	nb, err := Of(root, b)
+	if err != nil {
+		return luax.Fail(L, withSubject(sb, b, err))
+	}
+	same, diff, _ := compare(na, nb, kinds)
+	L.Push(lua.LBool(same))
+	L.Push(luax.ToLua(L, diff))
+	return 2
+}
