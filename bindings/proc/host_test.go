@@ -1,0 +1,158 @@
+package proc_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ctrsh/ctrsh/bindings/proc"
+)
+
+func needRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("this test needs root, and CI runs as root")
+		}
+		t.Skip("needs root")
+	}
+}
+
+func TestHostSelf(t *testing.T) {
+	p, err := proc.Get(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.PID != os.Getpid() || p.PPID != os.Getppid() || p.UID != os.Geteuid() {
+		t.Errorf("self: %+v", p)
+	}
+	if len(p.Cmdline) == 0 || p.Cmdline[0] != os.Args[0] {
+		t.Errorf("cmdline %q, want %q first", p.Cmdline, os.Args[0])
+	}
+	if p.Threads < 1 || p.RSS == 0 || p.StartTime <= 0 || float64(time.Now().Unix())-p.StartTime > 3600 {
+		t.Errorf("threads %d rss %d start %v", p.Threads, p.RSS, p.StartTime)
+	}
+	if len(p.NSpid) == 0 || p.NSpid[0] != os.Getpid() {
+		t.Errorf("nspid %v", p.NSpid)
+	}
+}
+
+// A process in a PID namespace of its own is PID 1 there.
+func TestHostPIDNamespace(t *testing.T) {
+	needRoot(t)
+	cmd := exec.Command("sleep", "100")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	p, err := proc.Get(cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.NSpid) < 2 || p.NSpid[0] != cmd.Process.Pid || p.PIDInside() != 1 {
+		t.Errorf("nspid %v", p.NSpid)
+	}
+	if p.PPID != os.Getpid() || p.Comm != "sleep" {
+		t.Errorf("ppid %d comm %q", p.PPID, p.Comm)
+	}
+}
+
+// Processes that exit while they are read give "no such process", never a
+// half-filled Process or a panic.
+func TestHostExitingProcesses(t *testing.T) {
+	fs, err := proc.NewFS("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var gone, read int
+	var mu sync.Mutex
+	for i := 0; i < 200; i++ {
+		cmd := exec.Command("true")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		pid := cmd.Process.Pid
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd.Wait()
+		}()
+		p, err := fs.Get(pid)
+		mu.Lock()
+		switch {
+		case err == nil:
+			read++
+			if p.PID != pid {
+				t.Errorf("got process %d for %d", p.PID, pid)
+			}
+		case errors.Is(err, proc.ErrNoProcess):
+			gone++
+			if !strings.HasSuffix(err.Error(), ": no such process") {
+				t.Errorf("message %q", err)
+			}
+		default:
+			t.Errorf("Get(%d): %v", pid, err)
+		}
+		mu.Unlock()
+	}
+	wg.Wait()
+	t.Logf("%d read, %d gone while read", read, gone)
+	// A PID that surely exited (reaped) is gone.
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.Get(cmd.Process.Pid); err != nil && !errors.Is(err, proc.ErrNoProcess) {
+		t.Errorf("reaped: %v", err)
+	}
+}
+
+func TestHostTable(t *testing.T) {
+	fs, err := proc.NewFS("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := fs.Table(context.Background(), proc.Filter{Status: true, Cmdline: true, Cgroup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, p := range all {
+		if p.PID == os.Getpid() {
+			found = true
+		}
+		if len(p.NSpid) == 0 {
+			t.Errorf("process %d has no NSpid", p.PID)
+		}
+	}
+	if !found || len(all) < 3 {
+		t.Errorf("%d processes, self found %v", len(all), found)
+	}
+}
+
+// BenchmarkProcessTable reads the whole host process table with container
+// ids and PIDs inside (stat, status, cgroup and cmdline of every process).
+func BenchmarkProcessTable(b *testing.B) {
+	fs, err := proc.NewFS("/")
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	for b.Loop() {
+		all, err := fs.Table(context.Background(), proc.Filter{Status: true, Cmdline: true, Cgroup: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(all)
+	}
+	b.ReportMetric(float64(n), "procs")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(max(n, 1))/1000, "µs/proc")
+}
