@@ -80,8 +80,10 @@ func (c *Cgroup) WatchOOM(ctx context.Context, fn func(OOMEvent) bool) error {
 		}
 		ev := OOMEvent{Time: time.Now(), OOMKills: count}
 		switch {
+		case count == nil && last != nil:
+			continue // the counter could not be read this time
 		case count == nil:
-			// No counter: every notification is reported.
+			// This kernel does not count kills: every notification is reported.
 		case last == nil || *count > *last:
 			if last != nil {
 				ev.New = *count - *last
