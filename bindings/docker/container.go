@@ -1,0 +1,252 @@
+package docker
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/go-units"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+)
+
+// Container is a snapshot of one container, taken at lookup (Refresh
+// re-reads it).
+type Container struct {
+	ID           string
+	Name         string // without the leading "/"
+	Image        string // as it was given: "ctrsh-test/busybox"
+	ImageID      string
+	State        string // created, running, paused, restarting, removing, exited, dead
+	Status       string // as docker ps shows it: "Up 3 minutes (Paused)"
+	PID          int    // 0 when not running
+	Created      time.Time
+	StartedAt    time.Time
+	Labels       map[string]string
+	RestartCount int
+	ExitCode     int
+	OOMKilled    bool
+
+	// Raw is the engine's inspect document.
+	Raw json.RawMessage
+
+	engine *Engine
+}
+
+// ShortID is the first 12 characters of the id.
+func (c *Container) ShortID() string {
+	if len(c.ID) > 12 {
+		return c.ID[:12]
+	}
+	return c.ID
+}
+
+// Subject names the container in messages: `container "web"`.
+func (c *Container) Subject() string { return fmt.Sprintf("container %q", c.Name) }
+
+// Engine is the client the container was read through.
+func (c *Container) Engine() *Engine { return c.engine }
+
+// ErrAmbiguous is wrapped by the error of a lookup whose prefix matches
+// several containers.
+var ErrAmbiguous = errors.New("ambiguous")
+
+// ErrNoSuchContainer is wrapped by the error of a lookup that matches none.
+var ErrNoSuchContainer = errors.New("no such container")
+
+// Lookup finds the container ref names (a name, an id, or a unique id
+// prefix) as the engine resolves it. The errors are `container "nope": no
+// such container` and `container "3f": ambiguous: matches 3f2a1c4d5e6f
+// (web), 3f9b... (db)`.
+func Lookup(ctx context.Context, e *Engine, ref string) (*Container, error) {
+	subject := fmt.Sprintf("container %q", ref)
+	res, err := e.ContainerInspect(ctx, ref, client.ContainerInspectOptions{})
+	if err != nil {
+		if cerrdefs.IsNotFound(err) {
+			return nil, fmt.Errorf("%s: %w", subject, ErrNoSuchContainer)
+		}
+		if strings.Contains(err.Error(), "multiple IDs found") || strings.Contains(err.Error(), "ambiguous") {
+			return nil, ambiguous(ctx, e, ref, subject)
+		}
+		return nil, e.containerErr(subject, err)
+	}
+	return fromInspect(e, res.Container, res.Raw), nil
+}
+
+// ambiguous lists the containers whose id starts with prefix.
+func ambiguous(ctx context.Context, e *Engine, prefix, subject string) error {
+	list, err := e.ContainerList(ctx, client.ContainerListOptions{All: true})
+	if err != nil {
+		return fmt.Errorf("%s: %w", subject, ErrAmbiguous)
+	}
+	var cands []string
+	for _, s := range list.Items {
+		if strings.HasPrefix(s.ID, prefix) {
+			cands = append(cands, fmt.Sprintf("%.12s (%s)", s.ID, summaryName(s)))
+		}
+	}
+	sort.Strings(cands)
+	return fmt.Errorf("%s: %w: matches %s", subject, ErrAmbiguous, strings.Join(cands, ", "))
+}
+
+func summaryName(s container.Summary) string {
+	for _, n := range s.Names {
+		// Links show as /other/alias; the container's own name has one slash.
+		if strings.Count(n, "/") == 1 {
+			return strings.TrimPrefix(n, "/")
+		}
+	}
+	if len(s.Names) > 0 {
+		return strings.TrimPrefix(s.Names[0], "/")
+	}
+	return ""
+}
+
+func fromInspect(e *Engine, in container.InspectResponse, raw json.RawMessage) *Container {
+	c := &Container{
+		ID:           in.ID,
+		Name:         strings.TrimPrefix(in.Name, "/"),
+		ImageID:      in.Image,
+		RestartCount: in.RestartCount,
+		Raw:          raw,
+		engine:       e,
+	}
+	c.Created, _ = time.Parse(time.RFC3339Nano, in.Created)
+	if in.Config != nil {
+		c.Image = in.Config.Image
+		c.Labels = in.Config.Labels
+	}
+	if c.Labels == nil {
+		c.Labels = map[string]string{}
+	}
+	if st := in.State; st != nil {
+		c.State = string(st.Status)
+		c.PID = st.Pid
+		c.ExitCode = st.ExitCode
+		c.OOMKilled = st.OOMKilled
+		c.StartedAt, _ = time.Parse(time.RFC3339Nano, st.StartedAt)
+		c.Status = humanStatus(st, time.Now())
+	}
+	return c
+}
+
+// humanStatus is the Status column of docker ps, computed from the state.
+func humanStatus(st *container.State, now time.Time) string {
+	started, _ := time.Parse(time.RFC3339Nano, st.StartedAt)
+	finished, _ := time.Parse(time.RFC3339Nano, st.FinishedAt)
+	ago := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return " " + units.HumanDuration(now.Sub(t)) + " ago"
+	}
+	switch st.Status {
+	case container.StateRunning, container.StatePaused:
+		s := "Up " + units.HumanDuration(now.Sub(started))
+		if st.Paused {
+			s += " (Paused)"
+		}
+		if st.Health != nil && st.Health.Status != "" && st.Health.Status != "none" {
+			s += " (" + string(st.Health.Status) + ")"
+		}
+		return s
+	case container.StateRestarting:
+		return fmt.Sprintf("Restarting (%d)%s", st.ExitCode, ago(finished))
+	case container.StateExited:
+		if finished.IsZero() {
+			return fmt.Sprintf("Exited (%d)", st.ExitCode)
+		}
+		return fmt.Sprintf("Exited (%d)%s", st.ExitCode, ago(finished))
+	case container.StateCreated:
+		return "Created"
+	case container.StateRemoving:
+		return "Removal In Progress"
+	case container.StateDead:
+		return "Dead"
+	}
+	return string(st.Status)
+}
+
+// Refresh re-reads the container from the engine.
+func (c *Container) Refresh(ctx context.Context) error {
+	res, err := c.engine.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{})
+	if err != nil {
+		return c.engine.containerErr(c.Subject(), err)
+	}
+	n := fromInspect(c.engine, res.Container, res.Raw)
+	*c = *n
+	return nil
+}
+
+// ListOptions are the options of List: docker ps semantics.
+type ListOptions struct {
+	All     bool
+	Filters map[string][]string
+}
+
+// List returns the containers docker ps would list, each inspected (in
+// parallel) for its PID and restart count. Containers removed between the
+// list and their inspection are left out.
+func List(ctx context.Context, e *Engine, o ListOptions) ([]*Container, error) {
+	f := client.Filters{}
+	for k, vs := range o.Filters {
+		f.Add(k, vs...)
+	}
+	res, err := e.ContainerList(ctx, client.ContainerListOptions{All: o.All, Filters: f})
+	if err != nil {
+		return nil, fmt.Errorf("docker containers: %w", e.Err(err))
+	}
+	out := make([]*Container, len(res.Items))
+	errs := make([]error, len(res.Items))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i, s := range res.Items {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			r, err := e.ContainerInspect(ctx, s.ID, client.ContainerInspectOptions{})
+			if err != nil {
+				if !cerrdefs.IsNotFound(err) {
+					errs[i] = e.containerErr(fmt.Sprintf("container %q", summaryName(s)), err)
+				}
+				return
+			}
+			c := fromInspect(e, r.Container, r.Raw)
+			c.Status = s.Status // the engine's own wording
+			out[i] = c
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	kept := out[:0]
+	for _, c := range out {
+		if c != nil {
+			kept = append(kept, c)
+		}
+	}
+	return kept, nil
+}
+
+// decodeJSON decodes an engine document keeping numbers exact.
+func decodeJSON(b []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+var clientInfoOptions = client.InfoOptions{}

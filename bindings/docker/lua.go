@@ -1,0 +1,618 @@
+package docker
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/ctrsh/ctrsh/bindings/cgroup"
+	"github.com/ctrsh/ctrsh/bindings/luax"
+	"github.com/ctrsh/ctrsh/bindings/ns"
+	"github.com/ctrsh/ctrsh/bindings/proc"
+)
+
+const doc = "docker: containers through the Docker Engine API (ping, info, containers, container, stats)"
+
+var funcs = []luax.Func{
+	{Name: "ping", Doc: "docker.ping() --> true | nil, err", Fn: luaPing},
+	{Name: "info", Doc: "docker.info() --> {server_version, api_version, cgroup_driver, cgroup_version, containers, running, paused, stopped, images, ...} | nil, err", Fn: luaInfo},
+	{Name: "containers", Doc: `docker.containers{all=false, filters={label=, status=, name=, id=, ancestor=, ...}} --> array of Container | nil, err  (docker ps semantics; a filter value is a string or an array)`, Fn: luaContainers},
+	{Name: "container", Doc: "docker.container(ref) --> Container | nil, err  (ref: name, id, or unique id prefix)", Fn: luaContainer},
+	{Name: "stats", Doc: "docker.stats{interval=0, filters=} --> array of {id, name, memory, cpu, pids, io, net} for running containers | nil, err  (one interval shared by all)", Fn: luaStats},
+}
+
+// Loader is the docker module's loader for L.PreloadModule.
+func Loader(L *lua.LState) int {
+	containerType.Register(L)
+	L.Push(luax.NewModule(L, "docker", doc, funcs))
+	return 1
+}
+
+// Hooks set by the modules that build on docker (they import docker, so
+// docker cannot import them).
+var (
+	// EventsHook is c:events(opts): it pushes the stream of events of c,
+	// with the options at argument n, and returns the count pushed.
+	EventsHook func(L *lua.LState, c *Container, n int) int
+	// LogsHook is c:logs(opts), likewise.
+	LogsHook func(L *lua.LState, c *Container, n int) int
+)
+
+func init() {
+	proc.ContainerHook = func(L *lua.LState, id string) int {
+		c, err := lookupL(L, id)
+		if err != nil {
+			return luax.Fail(L, err)
+		}
+		Push(L, c)
+		return 1
+	}
+	proc.ResolveContainer = func(L *lua.LState, ref string) (string, error) {
+		c, err := lookupL(L, ref)
+		if err != nil {
+			return "", err
+		}
+		return c.ID, nil
+	}
+	ns.ResolveTarget = func(L *lua.LState, ref string) (int, string, error) {
+		c, err := lookupL(L, ref)
+		if err != nil {
+			return 0, "", err
+		}
+		if c.PID <= 0 {
+			return 0, "", fmt.Errorf("%s: not running (%s)", c.Subject(), c.State)
+		}
+		return c.PID, c.Subject(), nil
+	}
+}
+
+// lookupL is Lookup through the engine of L.
+func lookupL(L *lua.LState, ref string) (*Container, error) {
+	e, err := Client(L)
+	if err != nil {
+		return nil, err
+	}
+	return Lookup(luax.Ctx(L), e, ref)
+}
+
+// LookupL finds a container through the engine client of L (see Lookup).
+func LookupL(L *lua.LState, ref string) (*Container, error) { return lookupL(L, ref) }
+
+var containerType = &luax.Type{
+	Name: "ctrsh.Container",
+	Doc:  "Container: a container's snapshot (c.id, c.name, c.pid, c.state, ...; c:refresh() re-reads) and what can be done with it",
+	Fields: []string{"id", "short_id", "name", "image", "image_id", "state", "status", "pid", "created",
+		"started_at", "labels", "restart_count", "exit_code", "oom_killed"},
+	Field: func(L *lua.LState, v any, key string) lua.LValue {
+		c := v.(*Container)
+		switch key {
+		case "id":
+			return lua.LString(c.ID)
+		case "short_id":
+			return lua.LString(c.ShortID())
+		case "name":
+			return lua.LString(c.Name)
+		case "image":
+			return lua.LString(c.Image)
+		case "image_id":
+			return lua.LString(c.ImageID)
+		case "state":
+			return lua.LString(c.State)
+		case "status":
+			return lua.LString(c.Status)
+		case "pid":
+			return lua.LNumber(c.PID)
+		case "created":
+			return luax.ToLua(L, c.Created)
+		case "started_at":
+			return luax.ToLua(L, c.StartedAt)
+		case "labels":
+			return luax.ToLua(L, c.Labels)
+		case "restart_count":
+			return lua.LNumber(c.RestartCount)
+		case "exit_code":
+			return lua.LNumber(c.ExitCode)
+		case "oom_killed":
+			return lua.LBool(c.OOMKilled)
+		}
+		return lua.LNil
+	},
+	String: func(v any) string {
+		c := v.(*Container)
+		s := fmt.Sprintf("<container %s %.6s… %s", c.Name, c.ID, c.State)
+		if c.PID > 0 {
+			s += fmt.Sprintf(" pid %d", c.PID)
+		}
+		return s + ">"
+	},
+}
+
+// The methods refer to containerType (through Check): set them in init.
+func init() {
+	containerType.Methods = []luax.Func{
+		{Name: "refresh", Doc: "c:refresh() --> c | nil, err  (re-reads the snapshot fields)", Fn: luaRefresh},
+		{Name: "inspect", Doc: "c:inspect() --> the engine's inspect document (engine key names) | nil, err", Fn: luaInspect},
+		{Name: "top", Doc: "c:top() --> array of {pid, pid_inside, ppid, ppid_inside, uid, user, comm, cmd, state, rss, cpu_seconds} | nil, err  (from /proc)", Fn: luaTop},
+		{Name: "stats", Doc: "c:stats{interval=0} --> {memory=, cpu=, pids=, io=, net=} | nil, err  (from the cgroup; cpu.percent only when interval > 0)", Fn: luaCStats},
+		{Name: "exec", Doc: "c:exec(cmd, {user=, env=, workdir=, tty=false, stdin=, timeout=}) --> {code=, stdout=, stderr=} | nil, err  (engine exec; cmd: array, or a string split on spaces)", Fn: luaExec},
+		{Name: "logs", Doc: `c:logs{tail=, since=, ["until"]=, follow=false, timestamps=false, grep=} --> iterator of {stream, time, line}, close`, Fn: luaLogs},
+		{Name: "events", Doc: `c:events{filters=, since=, ["until"]=} --> iterator of events of this container, close`, Fn: luaEvents},
+		{Name: "ns", Doc: "c:ns() --> {mnt=inode, net=, pid=, ipc=, uts=, user=, cgroup=, time=} | nil, err", Fn: luaNS},
+		{Name: "cgroup", Doc: "c:cgroup() --> Cgroup | nil, err", Fn: luaCgroup},
+		{Name: "start", Doc: "c:start() --> true | nil, err", Fn: lifecycle("start", (*Container).Start)},
+		{Name: "pause", Doc: "c:pause() --> true | nil, err", Fn: lifecycle("pause", (*Container).Pause)},
+		{Name: "unpause", Doc: "c:unpause() --> true | nil, err", Fn: lifecycle("unpause", (*Container).Unpause)},
+		{Name: "stop", Doc: "c:stop{timeout=} --> true | nil, err  (SIGTERM, SIGKILL after timeout seconds)", Fn: luaStop("stop", (*Container).Stop)},
+		{Name: "restart", Doc: "c:restart{timeout=} --> true | nil, err", Fn: luaStop("restart", (*Container).Restart)},
+		{Name: "kill", Doc: `c:kill([signal="KILL"]) --> true | nil, err  (signal: "TERM", "SIGHUP", 9)`, Fn: luaKill},
+		{Name: "wait", Doc: "c:wait() --> exit code | nil, err  (waits until the container stops)", Fn: luaWait},
+	}
+}
+
+// Push pushes c as a Container userdata.
+func Push(L *lua.LState, c *Container) { containerType.Push(L, c) }
+
+// Check returns the Container at argument n, raising Lua's standard error
+// when it is not one.
+func Check(L *lua.LState, n int) *Container { return containerType.Check(L, n).(*Container) }
+
+func luaPing(L *lua.LState) int {
+	e, err := Client(L)
+	if err != nil {
+		return luax.Fail(L, err)
+	}
+	if err := e.Ping(luax.Ctx(L)); err != nil {
+		return luax.Fail(L, err)
+	}
+	L.Push(lua.LTrue)
+	return 1
+}
+
+func luaInfo(L *lua.LState) int {
+	e, err := Client(L)
+	if err != nil {
+		return luax.Fail(L, err)
+	}
+	res, err := e.Info(luax.Ctx(L), clientInfoOptions)
+	if err != nil {
+		return luax.Fail(L, fmt.Errorf("docker info: %w", e.Err(err)))
+	}
+	in := res.Info
+	t := L.CreateTable(0, 20)
+	set := func(k string, v any) { t.RawSetString(k, luax.ToLua(L, v)) }
+	set("server_version", in.ServerVersion)
+	set("api_version", e.ClientVersion())
+	set("cgroup_driver", in.CgroupDriver)
+	set("cgroup_version", in.CgroupVersion)
+	set("containers", in.Containers)
+	set("running", in.ContainersRunning)
+	set("paused", in.ContainersPaused)
+	set("stopped", in.ContainersStopped)
+	set("images", in.Images)
+	set("name", in.Name)
+	set("id", in.ID)
+	set("host", e.Host)
+	set("kernel_version", in.KernelVersion)
+	set("operating_system", in.OperatingSystem)
+	set("os_type", in.OSType)
+	set("architecture", in.Architecture)
+	set("ncpu", in.NCPU)
+	set("mem_total", in.MemTotal)
+	set("storage_driver", in.Driver)
+	set("logging_driver", in.LoggingDriver)
+	set("docker_root_dir", in.DockerRootDir)
+	set("default_runtime", in.DefaultRuntime)
+	set("security_options", in.SecurityOptions)
+	L.Push(t)
+	return 1
+}
+
+// checkFilters reads a filters table: keys to a string or an array of
+// strings.
+func checkFilters(L *lua.LState, o *luax.Options, key string) map[string][]string {
+	t := o.TableOpt(key)
+	if t == nil {
+		return nil
+	}
+	out := map[string][]string{}
+	t.ForEach(func(k, v lua.LValue) {
+		ks, ok := k.(lua.LString)
+		if !ok {
+			L.ArgError(o.N, fmt.Sprintf("option %q: keys must be strings", key))
+		}
+		vs, err := luax.StringList(v)
+		if err != nil {
+			L.ArgError(o.N, fmt.Sprintf("option %q: %s: %v", key, string(ks), err))
+		}
+		out[string(ks)] = vs
+	})
+	return out
+}
+
+func luaContainers(L *lua.LState) int {
+	o := luax.CheckOptions(L, 1, "all", "filters")
+	lo := ListOptions{All: o.Bool("all", false), Filters: checkFilters(L, o, "filters")}
+	e, err := Client(L)
+	if err != nil {
+		return luax.Fail(L, err)
+	}
+	list, err := List(luax.Ctx(L), e, lo)
+	if err != nil {
+		return luax.Fail(L, err)
+	}
+	t := L.CreateTable(len(list), 0)
+	for _, c := range list {
+		t.Append(containerType.New(L, c))
+	}
+	L.Push(t)
+	return 1
+}
+
+func luaContainer(L *lua.LState) int {
+	ref := L.CheckString(1)
+	if ref == "" {
+		L.ArgError(1, "empty container reference")
+	}
+	c, err := lookupL(L, ref)
+	if err != nil {
+		return luax.Fail(L, err)
+	}
+	Push(L, c)
+	return 1
+}
+
+func luaRefresh(L *lua.LState) int {
+	c := Check(L, 1)
+	if err := c.Refresh(luax.Ctx(L)); err != nil {
+		return luax.Fail(L, err)
+	}
+	L.Push(L.Get(1))
+	return 1
+}
+
+func luaInspect(L *lua.LState) int {
+	c := Check(L, 1)
+	if err := c.Refresh(luax.Ctx(L)); err != nil {
+		return luax.Fail(L, err)
+	}
+	v, err := decodeJSON(c.Raw)
+	if err != nil {
+		return luax.Failf(L, "%s: inspect: %v", c.Subject(), err)
+	}
+	L.Push(luax.ToLua(L, v))
+	return 1
+}
+
+func luaTop(L *lua.LState) int {
+	c := Check(L, 1)
+	fs, err := proc.NewFS(proc.Root(L))
+	if err != nil {
+		return luax.Fail(L, err)
+	}
+	rows, err := fs.Top(luax.Ctx(L), c.ID)
+	if err != nil {
+		return luax.Fail(L, fmt.Errorf("%s: top: %w", c.Subject(), err))
+	}
+	if len(rows) == 0 {
+		if err := c.Refresh(luax.Ctx(L)); err != nil {
+			return luax.Fail(L, err)
+		}
+		if c.PID == 0 {
+			return luax.Failf(L, "%s: not running (%s)", c.Subject(), c.State)
+		}
+	}
+	L.Push(proc.TopTable(L, rows))
+	return 1
+}
+
+func checkInterval(L *lua.LState, n int, extra ...string) (*luax.Options, time.Duration) {
+	o := luax.CheckOptions(L, n, append([]string{"interval"}, extra...)...)
+	d, _ := o.Duration("interval")
+	return o, d
+}
+
+// StatsTable is the Lua form of s (c:stats and each row of docker.stats).
+func StatsTable(L *lua.LState, s *Stats) *lua.LTable {
+	t := L.CreateTable(0, 7)
+	t.RawSetString("id", lua.LString(s.ID))
+	t.RawSetString("name", lua.LString(s.Name))
+	if s.Memory != nil {
+		t.RawSetString("memory", cgroup.MemoryTable(L, s.Memory))
+	}
+	if s.CPU != nil {
+		cpu := cgroup.CPUTable(L, s.CPU)
+		if s.CPUPercent != nil {
+			cpu.RawSetString("percent", lua.LNumber(*s.CPUPercent))
+		}
+		t.RawSetString("cpu", cpu)
+	}
+	if s.Pids != nil {
+		t.RawSetString("pids", cgroup.PidsTable(L, s.Pids))
+	}
+	if s.IO != nil {
+		t.RawSetString("io", cgroup.IOTable(L, s.IO))
+	}
+	if s.Net != nil {
+		net := netTable(L, s.Net.Total)
+		ifs := L.CreateTable(0, len(s.Net.Interfaces))
+		names := make([]string, 0, len(s.Net.Interfaces))
+		for n := range s.Net.Interfaces {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			ifs.RawSetString(n, netTable(L, s.Net.Interfaces[n]))
+		}
+		net.RawSetString("interfaces", ifs)
+		t.RawSetString("net", net)
+	}
+	return t
+}
+
+func netTable(L *lua.LState, c NetCounters) *lua.LTable {
+	t := L.CreateTable(0, 9)
+	for k, v := range map[string]uint64{
+		"rx_bytes": c.RxBytes, "rx_packets": c.RxPackets, "rx_errors": c.RxErrors, "rx_dropped": c.RxDropped,
+		"tx_bytes": c.TxBytes, "tx_packets": c.TxPackets, "tx_errors": c.TxErrors, "tx_dropped": c.TxDropped,
+	} {
+		t.RawSetString(k, lua.LNumber(v))
+	}
+	return t
+}
+
+func luaCStats(L *lua.LState) int {
+	c := Check(L, 1)
+	_, interval := checkInterval(L, 2)
+	if c.PID <= 0 {
+		if err := c.Refresh(luax.Ctx(L)); err != nil {
+			return luax.Fail(L, err)
+		}
+	}
+	stats, errs := ReadStats(luax.Ctx(L), cgroup.Root(L), []StatTarget{{ID: c.ID, Name: c.Name, PID: c.PID}}, interval)
+	if errs[0] != nil {
+		return luax.Fail(L, errs[0])
+	}
+	L.Push(StatsTable(L, stats[0]))
+	return 1
+}
+
+func luaStats(L *lua.LState) int {
+	o, interval := checkInterval(L, 1, "filters")
+	filters := checkFilters(L, o, "filters")
+	e, err := Client(L)
+	if err != nil {
+		return luax.Fail(L, err)
+	}
+	list, err := List(luax.Ctx(L), e, ListOptions{Filters: filters})
+	if err != nil {
+		return luax.Fail(L, err)
+	}
+	var targets []StatTarget
+	for _, c := range list {
+		if c.PID > 0 {
+			targets = append(targets, StatTarget{ID: c.ID, Name: c.Name, PID: c.PID})
+		}
+	}
+	stats, errs := ReadStats(luax.Ctx(L), cgroup.Root(L), targets, interval)
+	luax.CheckCancel(L)
+	t := L.CreateTable(len(stats), 0)
+	for i, s := range stats {
+		// A container that stopped during the interval is left out.
+		if errs[i] == nil && s != nil {
+			t.Append(StatsTable(L, s))
+		}
+	}
+	L.Push(t)
+	return 1
+}
+
+// checkCommand reads a command: an array of strings, or a string split on
+// spaces.
+func checkCommand(L *lua.LState, n int) []string {
+	var argv []string
+	switch v := L.Get(n).(type) {
+	case lua.LString:
+		argv = strings.Fields(string(v))
+	case *lua.LTable:
+		var err error
+		if argv, err = luax.StringList(v); err != nil {
+			L.ArgError(n, err.Error())
+		}
+	default:
+		L.ArgError(n, "string or table expected, got "+typeName(L, n))
+	}
+	if len(argv) == 0 {
+		L.ArgError(n, "empty command")
+	}
+	return argv
+}
+
+func typeName(L *lua.LState, n int) string {
+	if n > L.GetTop() {
+		return "no value"
+	}
+	return L.Get(n).Type().String()
+}
+
+// checkEnv reads env: an array of "KEY=VALUE" or a table {KEY="VALUE"}.
+func checkEnv(L *lua.LState, o *luax.Options) []string {
+	t := o.TableOpt("env")
+	if t == nil {
+		return nil
+	}
+	if t.Len() > 0 {
+		list, err := luax.StringList(t)
+		if err != nil {
+			L.ArgError(o.N, fmt.Sprintf("option \"env\": %v", err))
+		}
+		return list
+	}
+	var out []string
+	t.ForEach(func(k, v lua.LValue) {
+		out = append(out, k.String()+"="+v.String())
+	})
+	sort.Strings(out)
+	return out
+}
+
+func luaExec(L *lua.LState) int {
+	c := Check(L, 1)
+	argv := checkCommand(L, 2)
+	o := luax.CheckOptions(L, 3, "user", "env", "workdir", "tty", "stdin", "timeout")
+	eo := ExecOptions{
+		User:    o.String("user", ""),
+		Env:     checkEnv(L, o),
+		Workdir: o.String("workdir", ""),
+		TTY:     o.Bool("tty", false),
+	}
+	if o.Has("stdin") {
+		s := o.String("stdin", "")
+		eo.Stdin = &s
+	}
+	eo.Timeout, _ = o.Duration("timeout")
+	done := luax.Audit(L, "exec", c.Name, map[string]any{"id": c.ID, "cmd": argv, "user": eo.User})
+	res, err := c.Exec(luax.Ctx(L), argv, eo)
+	var code any
+	if res != nil {
+		code = res.Code
+	}
+	done(err, map[string]any{"code": code})
+	if err != nil {
+		return luax.Fail(L, err)
+	}
+	t := L.CreateTable(0, 3)
+	t.RawSetString("code", lua.LNumber(res.Code))
+	t.RawSetString("stdout", lua.LString(res.Stdout))
+	t.RawSetString("stderr", lua.LString(res.Stderr))
+	L.Push(t)
+	return 1
+}
+
+func lifecycle(action string, fn func(*Container, context.Context) error) lua.LGFunction {
+	return func(L *lua.LState) int {
+		c := Check(L, 1)
+		done := luax.Audit(L, action, c.Name, map[string]any{"id": c.ID})
+		err := fn(c, luax.Ctx(L))
+		done(err, nil)
+		if err != nil {
+			return luax.Fail(L, err)
+		}
+		L.Push(lua.LTrue)
+		return 1
+	}
+}
+
+func luaStop(action string, fn func(*Container, context.Context, *time.Duration) error) lua.LGFunction {
+	return func(L *lua.LState) int {
+		c := Check(L, 1)
+		o := luax.CheckOptions(L, 2, "timeout")
+		var timeout *time.Duration
+		if d, ok := o.Duration("timeout"); ok {
+			timeout = &d
+		}
+		fields := map[string]any{"id": c.ID}
+		if timeout != nil {
+			fields["timeout"] = timeout.Seconds()
+		}
+		done := luax.Audit(L, action, c.Name, fields)
+		err := fn(c, luax.Ctx(L), timeout)
+		done(err, nil)
+		if err != nil {
+			return luax.Fail(L, err)
+		}
+		L.Push(lua.LTrue)
+		return 1
+	}
+}
+
+func luaKill(L *lua.LState) int {
+	c := Check(L, 1)
+	var signal string
+	switch v := L.Get(2).(type) {
+	case *lua.LNilType:
+	case lua.LString:
+		signal = string(v)
+	case lua.LNumber:
+		signal = fmt.Sprintf("%d", int(v))
+	default:
+		L.ArgError(2, "string or number expected, got "+typeName(L, 2))
+	}
+	done := luax.Audit(L, "kill", c.Name, map[string]any{"id": c.ID, "signal": signal})
+	err := c.Kill(luax.Ctx(L), signal)
+	done(err, nil)
+	if err != nil {
+		return luax.Fail(L, err)
+	}
+	L.Push(lua.LTrue)
+	return 1
+}
+
+func luaWait(L *lua.LState) int {
+	c := Check(L, 1)
+	code, err := c.Wait(luax.Ctx(L))
+	if err != nil {
+		return luax.Fail(L, err)
+	}
+	L.Push(lua.LNumber(code))
+	return 1
+}
+
+func luaNS(L *lua.LState) int {
+	c := Check(L, 1)
+	if c.PID <= 0 {
+		if err := c.Refresh(luax.Ctx(L)); err != nil {
+			return luax.Fail(L, err)
+		}
+		if c.PID <= 0 {
+			return luax.Failf(L, "%s: not running (%s)", c.Subject(), c.State)
+		}
+	}
+	m, err := ns.Of(ns.Root(L), c.PID)
+	if err != nil {
+		return luax.Fail(L, fmt.Errorf("%s: %w", c.Subject(), err))
+	}
+	t := L.CreateTable(0, len(m))
+	for k, v := range m {
+		t.RawSetString(k, lua.LNumber(v))
+	}
+	L.Push(t)
+	return 1
+}
+
+func luaCgroup(L *lua.LState) int {
+	c := Check(L, 1)
+	if c.PID <= 0 {
+		if err := c.Refresh(luax.Ctx(L)); err != nil {
+			return luax.Fail(L, err)
+		}
+		if c.PID <= 0 {
+			return luax.Failf(L, "%s: not running (%s)", c.Subject(), c.State)
+		}
+	}
+	cg, err := cgroup.ForPID(cgroup.Root(L), c.PID)
+	if err != nil {
+		return luax.Fail(L, fmt.Errorf("%s: %w", c.Subject(), err))
+	}
+	cgroup.Push(L, cg)
+	return 1
+}
+
+func luaLogs(L *lua.LState) int {
+	c := Check(L, 1)
+	if LogsHook == nil {
+		return luax.Failf(L, "%s: logs: the logs module is not loaded", c.Subject())
+	}
+	return LogsHook(L, c, 2)
+}
+
+func luaEvents(L *lua.LState) int {
+	c := Check(L, 1)
+	if EventsHook == nil {
+		return luax.Failf(L, "%s: events: the events module is not loaded", c.Subject())
+	}
+	return EventsHook(L, c, 2)
+}

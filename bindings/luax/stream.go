@@ -1,0 +1,167 @@
+package luax
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Sink is the producer's end of a Stream: the goroutine that reads the
+// engine (events, logs) hands its values to Lua through it.
+type Sink[T any] struct {
+	ctx context.Context
+	ch  chan T
+}
+
+// Send queues v, waiting while the queue is full. It returns false when the
+// stream was closed or its statement ended: the producer should return.
+func (s *Sink[T]) Send(v T) bool {
+	select {
+	case s.ch <- v:
+		return true
+	case <-s.ctx.Done():
+		return false
+	}
+}
+
+// TrySend queues v when there is room and reports whether it did; it never
+// waits (a reader that must not block, like the event stream's, counts what
+// it could not queue and says so later).
+func (s *Sink[T]) TrySend(v T) bool {
+	select {
+	case s.ch <- v:
+		return true
+	default:
+		return false
+	}
+}
+
+// Context is the stream's context: done when the stream was closed or the
+// statement that opened it ended.
+func (s *Sink[T]) Context() context.Context { return s.ctx }
+
+// Stream is a Go producer seen from Lua as an iterator. The producer runs in
+// its own goroutine and sends Go values over a bounded channel; the iterator,
+// on the Lua goroutine, receives them and converts them to Lua values there
+// (an LState belongs to one goroutine). The producer's context ends with the
+// statement that opened the stream (Ctrl-C, --timeout, end of the REPL line),
+// or when Close is called, so an abandoned loop (`break`, which runs no
+// __close in Lua 5.1) does not leak the goroutine past its statement.
+type Stream[T any] struct {
+	sink    Sink[T]
+	cancel  context.CancelFunc
+	opened  context.Context // the statement's context at open
+	convert func(L *lua.LState, v T) lua.LValue
+
+	done   chan struct{} // closed when the producer returned
+	closed atomic.Bool   // Close was called: the iterator ends at once
+	mu     sync.Mutex
+	err    error // the producer's error
+}
+
+// NewStream starts produce in a goroutine with a queue of size values and
+// returns the stream. produce returns when it has nothing more to send (nil),
+// on failure (its error ends the Lua loop with that error), or when
+// sink.Send returns false. convert runs on the Lua goroutine only.
+func NewStream[T any](L *lua.LState, size int, produce func(sink *Sink[T]) error, convert func(L *lua.LState, v T) lua.LValue) *Stream[T] {
+	if size < 1 {
+		size = 1
+	}
+	opened := Ctx(L)
+	ctx, cancel := context.WithCancel(opened)
+	s := &Stream[T]{
+		sink:    Sink[T]{ctx: ctx, ch: make(chan T, size)},
+		cancel:  cancel,
+		opened:  opened,
+		convert: convert,
+		done:    make(chan struct{}),
+	}
+	go func() {
+		defer close(s.done)
+		defer close(s.sink.ch)
+		err := produce(&s.sink)
+		s.mu.Lock()
+		s.err = err
+		s.mu.Unlock()
+	}()
+	return s
+}
+
+// Close stops the producer and waits for it to return.
+func (s *Stream[T]) Close() {
+	s.closed.Store(true)
+	s.cancel()
+	<-s.done
+}
+
+// Next waits for the next value. ok is false at the end of the stream, with
+// err set when the producer failed (not when the stream was closed). A
+// cancelled statement raises, as CheckCancel does.
+func (s *Stream[T]) Next(L *lua.LState) (v T, ok bool, err error) {
+	cur := Ctx(L)
+	if s.closed.Load() {
+		return v, false, nil
+	}
+	select {
+	case v, ok = <-s.sink.ch:
+		if ok {
+			return v, true, nil
+		}
+	case <-cur.Done():
+		s.Close()
+		CheckCancel(L)
+		var zero T
+		return zero, false, cur.Err()
+	}
+	<-s.done
+	s.mu.Lock()
+	err = s.err
+	s.mu.Unlock()
+	if err != nil && s.sink.ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		// Closed by Close or by the end of the statement that opened it.
+		if s.opened.Err() != nil && cur != s.opened && cur.Err() == nil {
+			return v, false, errors.New("stream ended with the statement that opened it")
+		}
+		CheckCancel(L)
+		err = nil
+	}
+	return v, false, err
+}
+
+// Iterator returns the Lua iterator function of the stream: each call
+// returns the next value converted, nil at the end, and raises the
+// producer's error.
+func (s *Stream[T]) Iterator(L *lua.LState) *lua.LFunction {
+	return L.NewFunction(func(L *lua.LState) int {
+		v, ok, err := s.Next(L)
+		if err != nil {
+			L.RaiseError("%s", err.Error())
+		}
+		if !ok {
+			L.Push(lua.LNil)
+			return 1
+		}
+		L.Push(s.convert(L, v))
+		return 1
+	})
+}
+
+// CloseFunc returns a Lua function that closes the stream.
+func (s *Stream[T]) CloseFunc(L *lua.LState) *lua.LFunction {
+	return L.NewFunction(func(L *lua.LState) int {
+		s.Close()
+		return 0
+	})
+}
+
+// Push pushes the iterator and the close function and returns 2: in
+// `for v in stream` the close function is the (ignored) state argument;
+// `local next, close = stream` keeps it for an explicit close.
+func (s *Stream[T]) Push(L *lua.LState) int {
+	L.Push(s.Iterator(L))
+	L.Push(s.CloseFunc(L))
+	return 2
+}
