@@ -96,6 +96,10 @@ func TestFixtureLayouts(t *testing.T) {
 			if diff := cmp.Diff(want, rows); diff != "" {
 				t.Errorf("top (-want +got):\n%s", diff)
 			}
+			byPIDs, err := fs.TopPIDs(context.Background(), []int{2543, 2600, 999999})
+			if err != nil || len(byPIDs) != 2 || !cmp.Equal(byPIDs, want[:2]) {
+				t.Errorf("TopPIDs: %+v, %v", byPIDs, err)
+			}
 			ns, err := fs.Namespaces(2543)
 			if err != nil || ns["pid"] == 0 || ns["mnt"] == 0 {
 				t.Errorf("ns: %v, %v", ns, err)

@@ -118,6 +118,16 @@ func (fs *FS) Top(ctx context.Context, id string) ([]TopRow, error) {
 	return fs.Rows(procs), nil
 }
 
+// TopPIDs returns the rows of the given PIDs (a cgroup's cgroup.procs, say),
+// sorted as given; PIDs that exited meanwhile are left out.
+func (fs *FS) TopPIDs(ctx context.Context, pids []int) ([]TopRow, error) {
+	procs, err := fs.Table(ctx, Filter{PIDs: pids, Status: true, Cmdline: true})
+	if err != nil {
+		return nil, err
+	}
+	return fs.Rows(procs), nil
+}
+
 // Top reads the rows of container id on the real host (see FS.Top).
 func Top(ctx context.Context, id string) ([]TopRow, error) {
 	f, err := NewFS("/")
