@@ -150,10 +150,10 @@ func cause(err error) string {
 	return err.Error()
 }
 
-// containerErr is the error of an engine call about container subject
+// ContainerErr is the error of an engine call about container subject
 // (`container "web"`): the engine's "No such container" becomes `container
 // "web": no such container`, unreachable engines are named.
-func (e *Engine) containerErr(subject string, err error) error {
+func (e *Engine) ContainerErr(subject string, err error) error {
 	if err == nil {
 		return nil
 	}

@@ -33,6 +33,9 @@ type Container struct {
 	RestartCount int
 	ExitCode     int
 	OOMKilled    bool
+	TTY          bool   // its output is a terminal: logs are not multiplexed
+	LogDriver    string // json-file, local, journald, ...
+	LogPath      string // the json-file log's path on the engine's host
 
 	// Raw is the engine's inspect document.
 	Raw json.RawMessage
@@ -75,7 +78,7 @@ func Lookup(ctx context.Context, e *Engine, ref string) (*Container, error) {
 		if strings.Contains(err.Error(), "multiple IDs found") || strings.Contains(err.Error(), "ambiguous") {
 			return nil, ambiguous(ctx, e, ref, subject)
 		}
-		return nil, e.containerErr(subject, err)
+		return nil, e.ContainerErr(subject, err)
 	}
 	return fromInspect(e, res.Container, res.Raw), nil
 }
@@ -122,7 +125,12 @@ func fromInspect(e *Engine, in container.InspectResponse, raw json.RawMessage) *
 	if in.Config != nil {
 		c.Image = in.Config.Image
 		c.Labels = in.Config.Labels
+		c.TTY = in.Config.Tty
 	}
+	if in.HostConfig != nil {
+		c.LogDriver = in.HostConfig.LogConfig.Type
+	}
+	c.LogPath = in.LogPath
 	if c.Labels == nil {
 		c.Labels = map[string]string{}
 	}
@@ -178,7 +186,7 @@ func humanStatus(st *container.State, now time.Time) string {
 func (c *Container) Refresh(ctx context.Context) error {
 	res, err := c.engine.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{})
 	if err != nil {
-		return c.engine.containerErr(c.Subject(), err)
+		return c.engine.ContainerErr(c.Subject(), err)
 	}
 	n := fromInspect(c.engine, res.Container, res.Raw)
 	*c = *n
@@ -216,7 +224,7 @@ func List(ctx context.Context, e *Engine, o ListOptions) ([]*Container, error) {
 			r, err := e.ContainerInspect(ctx, s.ID, client.ContainerInspectOptions{})
 			if err != nil {
 				if !cerrdefs.IsNotFound(err) {
-					errs[i] = e.containerErr(fmt.Sprintf("container %q", summaryName(s)), err)
+					errs[i] = e.ContainerErr(fmt.Sprintf("container %q", summaryName(s)), err)
 				}
 				return
 			}

@@ -45,11 +45,11 @@ func (c *Container) Exec(ctx context.Context, argv []string, o ExecOptions) (*Ex
 		AttachStdin: o.Stdin != nil, AttachStdout: true, AttachStderr: true,
 	})
 	if err != nil {
-		return nil, e.containerErr(c.Subject(), err)
+		return nil, e.ContainerErr(c.Subject(), err)
 	}
 	att, err := e.ExecAttach(ctx, created.ID, client.ExecAttachOptions{TTY: o.TTY})
 	if err != nil {
-		return nil, e.containerErr(c.Subject(), fmt.Errorf("exec: %w", err))
+		return nil, e.ContainerErr(c.Subject(), fmt.Errorf("exec: %w", err))
 	}
 	defer att.Close()
 	stop := context.AfterFunc(ctx, func() { att.Close() })
@@ -71,7 +71,7 @@ func (c *Container) Exec(ctx context.Context, argv []string, o ExecOptions) (*Ex
 		return nil, c.killExec(created.ID, ctx.Err(), o.Timeout)
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, e.containerErr(c.Subject(), fmt.Errorf("exec: reading output: %w", err))
+		return nil, e.ContainerErr(c.Subject(), fmt.Errorf("exec: reading output: %w", err))
 	}
 	// The stream ends when the process closes its output; the engine marks
 	// the exec finished a moment later.
@@ -81,7 +81,7 @@ func (c *Container) Exec(ctx context.Context, argv []string, o ExecOptions) (*Ex
 			if ctx.Err() != nil {
 				return nil, c.killExec(created.ID, ctx.Err(), o.Timeout)
 			}
-			return nil, e.containerErr(c.Subject(), fmt.Errorf("exec: %w", err))
+			return nil, e.ContainerErr(c.Subject(), fmt.Errorf("exec: %w", err))
 		}
 		if !in.Running {
 			return &ExecResult{Code: in.ExitCode, Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}, nil

@@ -12,20 +12,20 @@ import (
 // Start starts the container.
 func (c *Container) Start(ctx context.Context) error {
 	_, err := c.engine.ContainerStart(ctx, c.ID, client.ContainerStartOptions{})
-	return c.engine.containerErr(c.Subject(), err)
+	return c.engine.ContainerErr(c.Subject(), err)
 }
 
 // Stop stops the container: SIGTERM, then SIGKILL after timeout (nil: the
 // container's own stop timeout).
 func (c *Container) Stop(ctx context.Context, timeout *time.Duration) error {
 	_, err := c.engine.ContainerStop(ctx, c.ID, client.ContainerStopOptions{Timeout: seconds(timeout)})
-	return c.engine.containerErr(c.Subject(), err)
+	return c.engine.ContainerErr(c.Subject(), err)
 }
 
 // Restart restarts the container (timeout as for Stop).
 func (c *Container) Restart(ctx context.Context, timeout *time.Duration) error {
 	_, err := c.engine.ContainerRestart(ctx, c.ID, client.ContainerRestartOptions{Timeout: seconds(timeout)})
-	return c.engine.containerErr(c.Subject(), err)
+	return c.engine.ContainerErr(c.Subject(), err)
 }
 
 func seconds(d *time.Duration) *int {
@@ -39,19 +39,19 @@ func seconds(d *time.Duration) *int {
 // Kill sends signal ("KILL", "SIGTERM", "9"; "" is SIGKILL) to the container.
 func (c *Container) Kill(ctx context.Context, signal string) error {
 	_, err := c.engine.ContainerKill(ctx, c.ID, client.ContainerKillOptions{Signal: signal})
-	return c.engine.containerErr(c.Subject(), err)
+	return c.engine.ContainerErr(c.Subject(), err)
 }
 
 // Pause freezes the container's processes.
 func (c *Container) Pause(ctx context.Context) error {
 	_, err := c.engine.ContainerPause(ctx, c.ID, client.ContainerPauseOptions{})
-	return c.engine.containerErr(c.Subject(), err)
+	return c.engine.ContainerErr(c.Subject(), err)
 }
 
 // Unpause thaws them.
 func (c *Container) Unpause(ctx context.Context) error {
 	_, err := c.engine.ContainerUnpause(ctx, c.ID, client.ContainerUnpauseOptions{})
-	return c.engine.containerErr(c.Subject(), err)
+	return c.engine.ContainerErr(c.Subject(), err)
 }
 
 // Wait waits until the container stops and returns its exit code.
@@ -66,7 +66,7 @@ func (c *Container) Wait(ctx context.Context) (int, error) {
 		}
 		return int(r.StatusCode), nil
 	case err := <-res.Error:
-		return 0, c.engine.containerErr(c.Subject(), err)
+		return 0, c.engine.ContainerErr(c.Subject(), err)
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}

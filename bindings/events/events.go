@@ -1,0 +1,530 @@
+// Package events is the events Lua module: the engine's event stream,
+// made resumable. The engine keeps few events and ends the stream when it
+// restarts; a Subscription reconnects with backoff, resumes from the last
+// event's time, drops what it already delivered, and after a reconnect
+// compares the container list with what it was to deliver what changed
+// while the engine was away (attributes.reconciled = "true").
+package events
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	eventtypes "github.com/moby/moby/api/types/events"
+	"github.com/moby/moby/client"
+
+	"github.com/ctrsh/ctrsh/bindings/docker"
+)
+
+// Event is one engine event (or one ctrsh made: reconciled changes, and
+// the overflow notice of type "ctrsh").
+type Event struct {
+	Type, Action string
+	ID           string
+	Name, Image  string
+	TimeNano     int64
+	Attributes   map[string]string
+}
+
+// Options select the events of a Subscription: docker events semantics
+// (values of one key: OR; different keys: AND).
+type Options struct {
+	Filters      map[string][]string
+	Since, Until time.Time // zero: now / never
+}
+
+// Backoff bounds the wait between reconnection attempts.
+var (
+	BackoffMin = 100 * time.Millisecond
+	BackoffMax = 2 * time.Second
+	// Settle is how long after a reconnect the engine's backlog may take to
+	// arrive before the container list is compared.
+	Settle = 300 * time.Millisecond
+	// QueueSize is the number of events waiting for Lua before the stream
+	// reports an overflow.
+	QueueSize = 4096
+)
+
+// Subscription is an open, resumable event stream.
+type Subscription struct {
+	e    *docker.Engine
+	o    Options
+	ctx  context.Context
+	stop context.CancelFunc
+
+	// engineFilters are sent to the engine; Go applies o.Filters to all.
+	engineFilters client.Filters
+	reconcile     bool // containers are among the types: track their states
+
+	res    client.EventsResult
+	cancel context.CancelFunc // of the current connection
+
+	dedup dedup
+	known map[string]containerState // id → state, as last seen
+}
+
+type containerState struct {
+	State, Name, Image string
+	Labels             map[string]string
+}
+
+// Subscribe opens the stream (the engine registers the subscriber before
+// Subscribe returns, so nothing that happens after is missed), then reads
+// the container list it will compare after reconnects.
+func Subscribe(ctx context.Context, e *docker.Engine, o Options) (*Subscription, error) {
+	ctx, stop := context.WithCancel(ctx)
+	s := &Subscription{e: e, o: o, ctx: ctx, stop: stop, engineFilters: client.Filters{}}
+	types := o.Filters["type"]
+	s.reconcile = len(types) == 0 || contains(types, "container")
+	for k, vs := range o.Filters {
+		if k == "event" && s.reconcile {
+			// Container state changes must be seen to be tracked; the
+			// event filter is applied here instead.
+			continue
+		}
+		s.engineFilters.Add(k, vs...)
+	}
+	since := ""
+	if !o.Since.IsZero() {
+		since = nanoString(o.Since.UnixNano())
+	}
+	if err := s.connect(since); err != nil {
+		stop()
+		return nil, err
+	}
+	if s.reconcile {
+		known, err := s.list()
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.known = known
+	}
+	return s, nil
+}
+
+// Close ends the subscription.
+func (s *Subscription) Close() {
+	s.stop()
+}
+
+func (s *Subscription) connect(since string) error {
+	ctx, cancel := context.WithCancel(s.ctx)
+	opts := client.EventsListOptions{Since: since, Filters: s.engineFilters}
+	if !s.o.Until.IsZero() {
+		opts.Until = nanoString(s.o.Until.UnixNano())
+	}
+	res := s.e.Events(ctx, opts)
+	// Events returns once the engine answered (or failed): a failure is
+	// already in Err.
+	select {
+	case err := <-res.Err:
+		cancel()
+		if err == nil {
+			err = io.EOF
+		}
+		return fmt.Errorf("docker events: %w", s.e.Err(err))
+	default:
+	}
+	s.res, s.cancel = res, cancel
+	return nil
+}
+
+func (s *Subscription) list() (map[string]containerState, error) {
+	res, err := s.e.ContainerList(s.ctx, client.ContainerListOptions{All: true})
+	if err != nil {
+		return nil, fmt.Errorf("docker events: listing containers: %w", s.e.Err(err))
+	}
+	out := make(map[string]containerState, len(res.Items))
+	for _, c := range res.Items {
+		name := ""
+		if len(c.Names) > 0 {
+			name = strings.TrimPrefix(c.Names[0], "/")
+		}
+		out[c.ID] = containerState{State: string(c.State), Name: name, Image: c.Image, Labels: c.Labels}
+	}
+	return out, nil
+}
+
+// nanoString formats Unix nanoseconds as the API's "seconds.nanoseconds".
+func nanoString(ns int64) string {
+	return fmt.Sprintf("%d.%09d", ns/1e9, ns%1e9)
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Sender is where Run delivers events: TrySend never blocks (the network
+// reader must not wait for Lua), Context ends the run.
+type Sender interface {
+	TrySend(Event) bool
+	Context() context.Context
+}
+
+// Run reads the stream until until, ctx's end, or a failure to reconnect
+// that ctx ended; it delivers through out, counting what did not fit and
+// delivering a {type="ctrsh", action="overflow", attributes={dropped=N}}
+// event as soon as there is room again.
+func (s *Subscription) Run(out Sender) error {
+	defer s.Close()
+	stopAfter := context.AfterFunc(out.Context(), s.stop)
+	defer stopAfter()
+	var dropped int
+	deliver := func(ev Event) {
+		if dropped > 0 {
+			notice := Event{Type: "ctrsh", Action: "overflow", TimeNano: time.Now().UnixNano(),
+				Attributes: map[string]string{"dropped": strconv.Itoa(dropped)}}
+			if !out.TrySend(notice) {
+				dropped++
+				return
+			}
+			dropped = 0
+		}
+		if !out.TrySend(ev) {
+			dropped++
+		}
+	}
+	var (
+		pending   map[string]containerState // the list read after a reconnect, not compared yet
+		pendingAt int64
+		settle    <-chan time.Time
+		retry     <-chan time.Time
+	)
+	backoff := BackoffMin
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	reconcileNow := func() {
+		for _, ev := range diff(s.known, pending, pendingAt) {
+			if match(s.o.Filters, ev) {
+				deliver(ev)
+			}
+		}
+		s.known, pending, settle = pending, nil, nil
+	}
+	for {
+		var msgs <-chan eventtypes.Message
+		var errs <-chan error
+		if s.cancel != nil {
+			msgs, errs = s.res.Messages, s.res.Err
+		}
+		select {
+		case <-s.ctx.Done():
+			return s.ctx.Err()
+		case <-tick.C:
+			if dropped > 0 {
+				deliver0 := Event{Type: "ctrsh", Action: "overflow", TimeNano: time.Now().UnixNano(),
+					Attributes: map[string]string{"dropped": strconv.Itoa(dropped)}}
+				if out.TrySend(deliver0) {
+					dropped = 0
+				}
+			}
+		case <-settle:
+			reconcileNow()
+		case m := <-msgs:
+			ev := fromMessage(m)
+			if pending != nil && ev.TimeNano > pendingAt {
+				reconcileNow()
+			}
+			if !s.dedup.add(ev) {
+				continue
+			}
+			if s.reconcile && ev.Type == "container" {
+				apply(s.known, ev)
+				if pending != nil {
+					// The list read at reconnect already reflects it.
+					apply(pending, ev)
+				}
+			}
+			if match(s.o.Filters, ev) {
+				deliver(ev)
+			}
+		case err := <-errs:
+			s.cancel()
+			s.cancel = nil
+			if s.ctx.Err() != nil {
+				return s.ctx.Err()
+			}
+			if !s.o.Until.IsZero() && !time.Now().Before(s.o.Until) {
+				return nil // the engine ended the stream at until
+			}
+			_ = err // an engine restart or a reset connection: reconnect
+			retry = time.After(backoff)
+		case <-retry:
+			retry = nil
+			if err := s.resume(); err != nil {
+				backoff = min(backoff*2, BackoffMax)
+				retry = time.After(backoff)
+				continue
+			}
+			backoff = BackoffMin
+			if s.reconcile {
+				list, err := s.list()
+				if err == nil {
+					if pending != nil {
+						reconcileNow()
+					}
+					pending, pendingAt = list, time.Now().UnixNano()
+					settle = time.After(Settle)
+				}
+			}
+		}
+	}
+}
+
+// resume reconnects from the last delivered event's time (less a second of
+// slack; dedup drops what was delivered already).
+func (s *Subscription) resume() error {
+	since := ""
+	switch {
+	case s.dedup.last != 0:
+		since = nanoString(s.dedup.last - int64(time.Second))
+	case !s.o.Since.IsZero():
+		since = nanoString(s.o.Since.UnixNano())
+	}
+	if err := s.e.Ping(s.ctx); err != nil {
+		return err
+	}
+	return s.connect(since)
+}
+
+func fromMessage(m eventtypes.Message) Event {
+	ev := Event{
+		Type: string(m.Type), Action: string(m.Action), ID: m.Actor.ID,
+		TimeNano: m.TimeNano, Attributes: m.Actor.Attributes,
+	}
+	if ev.TimeNano == 0 {
+		ev.TimeNano = m.Time * 1e9
+	}
+	if ev.Attributes == nil {
+		ev.Attributes = map[string]string{}
+	}
+	ev.Name = ev.Attributes["name"]
+	ev.Image = ev.Attributes["image"]
+	return ev
+}
+
+// dedup remembers the events of the last second before the newest one, to
+// drop those a resumed stream repeats.
+type dedup struct {
+	last int64 // TimeNano of the newest event delivered
+	seen map[dedupKey]struct{}
+}
+
+type dedupKey struct {
+	nano       int64
+	id, action string
+	typ        string
+}
+
+// add reports whether ev is new, and remembers it.
+func (d *dedup) add(ev Event) bool {
+	if d.seen == nil {
+		d.seen = map[dedupKey]struct{}{}
+	}
+	k := dedupKey{ev.TimeNano, ev.ID, ev.Action, ev.Type}
+	if _, ok := d.seen[k]; ok {
+		return false
+	}
+	if d.last != 0 && ev.TimeNano < d.last-int64(time.Second) {
+		return false // older than anything a resume asks for: seen before
+	}
+	d.seen[k] = struct{}{}
+	if ev.TimeNano > d.last {
+		d.last = ev.TimeNano
+		for k := range d.seen {
+			if k.nano < d.last-int64(time.Second) {
+				delete(d.seen, k)
+			}
+		}
+	}
+	return true
+}
+
+// apply updates container states with a container event.
+func apply(known map[string]containerState, ev Event) {
+	st, ok := known[ev.ID]
+	if !ok {
+		st = containerState{Name: ev.Name, Image: ev.Image, Labels: labelsOf(ev.Attributes)}
+	}
+	switch ev.Action {
+	case "create":
+		st.State = "created"
+	case "start", "unpause", "restart":
+		st.State = "running"
+	case "pause":
+		st.State = "paused"
+	case "die":
+		st.State = "exited"
+	case "destroy":
+		delete(known, ev.ID)
+		return
+	default:
+		if !ok {
+			return // an event of a container never seen: nothing to track
+		}
+	}
+	if ev.Name != "" {
+		st.Name = ev.Name
+	}
+	known[ev.ID] = st
+}
+
+// labelsOf is the attributes of a container event that are not the
+// engine's own (the container's labels).
+func labelsOf(attrs map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range attrs {
+		switch k {
+		case "name", "image", "exitCode", "signal", "execID", "reconciled":
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// diff returns the events that take the container states before to after:
+// create, start, pause, unpause, die, destroy, marked reconciled.
+func diff(before, after map[string]containerState, at int64) []Event {
+	var out []Event
+	mk := func(id, action string, st containerState) Event {
+		attrs := map[string]string{}
+		for k, v := range st.Labels {
+			attrs[k] = v
+		}
+		attrs["name"], attrs["image"], attrs["reconciled"] = st.Name, st.Image, "true"
+		return Event{Type: "container", Action: action, ID: id, Name: st.Name, Image: st.Image, TimeNano: at, Attributes: attrs}
+	}
+	ids := make([]string, 0, len(after)+len(before))
+	for id := range after {
+		ids = append(ids, id)
+	}
+	for id := range before {
+		if _, ok := after[id]; !ok {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		b, had := before[id]
+		a, has := after[id]
+		switch {
+		case !has:
+			if b.State == "running" || b.State == "paused" {
+				out = append(out, mk(id, "die", b))
+			}
+			out = append(out, mk(id, "destroy", b))
+		case !had:
+			out = append(out, mk(id, "create", a))
+			switch a.State {
+			case "running":
+				out = append(out, mk(id, "start", a))
+			case "paused":
+				out = append(out, mk(id, "start", a), mk(id, "pause", a))
+			case "exited", "dead":
+				out = append(out, mk(id, "start", a), mk(id, "die", a))
+			}
+		case b.State != a.State:
+			out = append(out, transition(b.State, a.State, func(action string) Event { return mk(id, action, a) })...)
+		}
+	}
+	return out
+}
+
+// transition is the events between two states of one container.
+func transition(from, to string, mk func(string) Event) []Event {
+	up := func(s string) bool { return s == "running" || s == "paused" || s == "restarting" }
+	var out []Event
+	switch {
+	case from == "paused" && to == "running":
+		out = append(out, mk("unpause"))
+	case from == "running" && to == "paused":
+		out = append(out, mk("pause"))
+	case up(from) && !up(to):
+		out = append(out, mk("die"))
+	case !up(from) && up(to):
+		out = append(out, mk("start"))
+		if to == "paused" {
+			out = append(out, mk("pause"))
+		}
+	}
+	return out
+}
+
+// match applies docker's event filters to ev.
+func match(filters map[string][]string, ev Event) bool {
+	if ev.Type == "ctrsh" {
+		return true
+	}
+	for k, vs := range filters {
+		if len(vs) == 0 {
+			continue
+		}
+		ok := false
+		switch k {
+		case "type":
+			ok = contains(vs, ev.Type)
+		case "event":
+			fuzzy := false
+			for _, v := range vs {
+				if v == "health_status" || v == "exec_create" || v == "exec_start" {
+					fuzzy = true
+				}
+			}
+			for _, v := range vs {
+				if v == ev.Action || (fuzzy && strings.HasPrefix(ev.Action, v)) {
+					ok = true
+				}
+			}
+		case "container":
+			if ev.Type != "container" {
+				return false
+			}
+			for _, v := range vs {
+				if v == ev.Name || (v != "" && strings.HasPrefix(ev.ID, v)) {
+					ok = true
+				}
+			}
+		case "image":
+			img := ev.Image
+			if ev.Type == "image" {
+				img = ev.ID
+			}
+			for _, v := range vs {
+				if v == img || strings.TrimSuffix(v, ":latest") == strings.TrimSuffix(img, ":latest") {
+					ok = true
+				}
+			}
+		case "label":
+			for _, v := range vs {
+				key, val, hasVal := strings.Cut(v, "=")
+				got, present := ev.Attributes[key]
+				if present && (!hasVal || got == val) {
+					ok = true
+				}
+			}
+		case "scope":
+			ok = true
+		default:
+			// Filters ctrsh cannot check itself (network, volume, ...) were
+			// applied by the engine; a reconciled container event is not one
+			// of theirs.
+			ok = ev.Attributes["reconciled"] != "true"
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,119 @@
+package logs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/ctrsh/ctrsh/bindings/docker"
+	"github.com/ctrsh/ctrsh/bindings/luax"
+)
+
+const doc = "logs: container logs as lines: tail, since/until, follow, timestamps, grep"
+
+const readDoc = `logs.read(ref, {tail=, since=, ["until"]=, follow=false, timestamps=false, grep=, stdout=true, stderr=true}) --> iterator of {stream="stdout"|"stderr", time=, line=}, close | nil, err  (time is always set; timestamps=true also prefixes line as docker logs -t; grep: a Go regexp)`
+
+var funcs = []luax.Func{
+	{Name: "read", Doc: readDoc, Fn: luaRead},
+}
+
+// Loader is the logs module's loader for L.PreloadModule.
+func Loader(L *lua.LState) int {
+	L.Push(luax.NewModule(L, "logs", doc, funcs))
+	return 1
+}
+
+func init() {
+	docker.LogsHook = func(L *lua.LState, c *docker.Container, n int) int {
+		return read(L, c, n)
+	}
+}
+
+func luaRead(L *lua.LState) int {
+	ref := L.CheckString(1)
+	if ref == "" {
+		L.ArgError(1, "empty container reference")
+	}
+	luax.CheckOptions(L, 2, optionNames...) // misuse raises before the engine is asked
+	c, err := docker.LookupL(L, ref)
+	if err != nil {
+		return luax.Fail(L, err)
+	}
+	return read(L, c, 2)
+}
+
+var optionNames = []string{"tail", "since", "until", "follow", "timestamps", "grep", "stdout", "stderr"}
+
+// read opens the logs of c with the options at argument n and pushes the
+// iterator and its close function.
+func read(L *lua.LState, c *docker.Container, n int) int {
+	lo := luax.CheckOptions(L, n, optionNames...)
+	o := Options{
+		Tail:   lo.Int("tail", -1),
+		Follow: lo.Bool("follow", false),
+		Stdout: lo.Bool("stdout", true),
+		Stderr: lo.Bool("stderr", true),
+	}
+	o.Since, _ = lo.Time("since")
+	o.Until, _ = lo.Time("until")
+	if pat := lo.String("grep", ""); pat != "" {
+		re, err := regexp.Compile(pat)
+		if err != nil {
+			L.ArgError(n, fmt.Sprintf("option \"grep\": %v", err))
+		}
+		o.Grep = re
+	}
+	stamps := lo.Bool("timestamps", false)
+	// The engine's reader ends with the statement (or close()).
+	ctx := luax.Ctx(L)
+	rc, err := Open(ctx, c, o)
+	if err != nil {
+		return luax.Fail(L, err)
+	}
+	tty := c.TTY
+	subject := c.Subject()
+	s := luax.NewStream(L, 256, func(sink *luax.Sink[*Line]) error {
+		defer rc.Close()
+		stop := context.AfterFunc(sink.Context(), func() { rc.Close() })
+		defer stop()
+		lr := NewReader(rc, tty, o.Grep)
+		for {
+			l, err := lr.Next()
+			if err != nil {
+				if sink.Context().Err() != nil {
+					return sink.Context().Err()
+				}
+				if errors.Is(err, io.EOF) {
+					return nil
+				}
+				return fmt.Errorf("%s: logs: %w", subject, err)
+			}
+			if !sink.Send(l) {
+				return sink.Context().Err()
+			}
+		}
+	}, func(L *lua.LState, l *Line) lua.LValue {
+		return Table(L, l, stamps)
+	})
+	return s.Push(L)
+}
+
+// Table is the Lua form of a line; with stamps the line starts with its
+// time as docker logs -t prints it.
+func Table(L *lua.LState, l *Line, stamps bool) lua.LValue {
+	t := L.CreateTable(0, 3)
+	t.RawSetString("stream", lua.LString(l.Stream))
+	if !l.Time.IsZero() {
+		t.RawSetString("time", luax.Seconds(l.Time))
+	}
+	line := string(l.Line)
+	if stamps && !l.Time.IsZero() {
+		line = FormatTimestamp(l.Time) + " " + line
+	}
+	t.RawSetString("line", lua.LString(line))
+	return t
+}
