@@ -14,14 +14,44 @@ import (
 	"strings"
 	"time"
 
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/ctrsh/ctrsh/bindings"
+	"github.com/ctrsh/ctrsh/bindings/docker"
 	"github.com/ctrsh/ctrsh/bindings/luax"
+	"github.com/ctrsh/ctrsh/bindings/ns"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
 func main() {
+	// A re-executed copy of ctrsh inside a container's namespaces runs the
+	// Lua chunk it was sent (c:run, ns.run) and nothing else.
+	if ns.RunChild(func() *lua.LState {
+		return bindings.New(&luax.Env{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin})
+	}) {
+		os.Exit(0)
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func init() {
+	subcommands["nsenter"] = runNsenter
+	resolveContainerPID = func(ctx context.Context, ref string) (int, error) {
+		e, err := docker.NewEngine(os.Getenv("DOCKER_HOST"))
+		if err != nil {
+			return 0, err
+		}
+		c, err := docker.Lookup(ctx, e, ref)
+		if err != nil {
+			return 0, err
+		}
+		if c.PID <= 0 {
+			return 0, fmt.Errorf("%s: not running (%s)", c.Subject(), c.State)
+		}
+		return c.PID, nil
+	}
 }
 
 const usage = `usage: ctrsh [flags]                      the interactive shell (on a terminal)
