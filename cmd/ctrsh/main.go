@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/moby/moby/client"
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/ctrsh/ctrsh/bindings"
@@ -39,7 +40,11 @@ func main() {
 func init() {
 	subcommands["nsenter"] = runNsenter
 	resolveContainerPID = func(ctx context.Context, ref string) (int, error) {
-		e, err := docker.NewEngine(os.Getenv("DOCKER_HOST"))
+		host := os.Getenv("DOCKER_HOST")
+		if host == "" {
+			host = client.DefaultDockerHost
+		}
+		e, err := docker.NewEngine(host)
 		if err != nil {
 			return 0, err
 		}
