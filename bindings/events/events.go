@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,10 +39,13 @@ type Options struct {
 	Since, Until time.Time // zero: now / never
 }
 
-// Backoff bounds the wait between reconnection attempts.
+// Backoff bounds the wait between reconnection attempts. The maximum is
+// short: an engine that restarts again before the stream is back forgets
+// the events in between (only the container list comparison recovers
+// them), and a failed attempt is one dial.
 var (
-	BackoffMin = 100 * time.Millisecond
-	BackoffMax = 2 * time.Second
+	BackoffMin = 50 * time.Millisecond
+	BackoffMax = 250 * time.Millisecond
 	// Settle is how long after a reconnect the engine's backlog may take to
 	// arrive before the container list is compared.
 	Settle = 300 * time.Millisecond
@@ -233,6 +237,7 @@ func (s *Subscription) Run(out Sender) error {
 			reconcileNow()
 		case m := <-msgs:
 			ev := fromMessage(m)
+			debugf("event %.12s %s %d", ev.ID, ev.Action, ev.TimeNano)
 			if pending != nil && ev.TimeNano > pendingAt {
 				reconcileNow()
 			}
@@ -250,6 +255,7 @@ func (s *Subscription) Run(out Sender) error {
 				deliver(ev)
 			}
 		case err := <-errs:
+			debugf("stream ended: %v", err)
 			s.cancel()
 			s.cancel = nil
 			if s.ctx.Err() != nil {
@@ -263,6 +269,7 @@ func (s *Subscription) Run(out Sender) error {
 		case <-retry:
 			retry = nil
 			if err := s.resume(); err != nil {
+				debugf("resume: %v", err)
 				backoff = min(backoff*2, BackoffMax)
 				retry = time.After(backoff)
 				continue
@@ -295,7 +302,14 @@ func (s *Subscription) resume() error {
 	if err := s.e.Ping(s.ctx); err != nil {
 		return err
 	}
+	debugf("resume since %s", since)
 	return s.connect(since)
+}
+
+func debugf(format string, args ...any) {
+	if os.Getenv("CTRSH_EVENTS_DEBUG") != "" {
+		fmt.Fprintf(os.Stderr, "%s events: "+format+"\n", append([]any{time.Now().Format("15:04:05.000")}, args...)...)
+	}
 }
 
 func fromMessage(m eventtypes.Message) Event {
