@@ -30,7 +30,8 @@ function TestBadInput()
   assert.error_matches(function() ns.same(1, 1, 7) end, "bad argument #3 to '?same'? %(string or array expected, got number%)")
   assert.eq(assert.fails("no such process", ns.of(999999999)), "process 999999999: no such process")
   assert.fails("no such process", ns.same(proc.self().pid, 999999999))
-  assert.fails('container "web": container names need the docker module', ns.of("web"))
+  -- Container references go to the docker module.
+  assert.fails('container "ctrsh%-no%-such%-container": no such container', ns.of("ctrsh-no-such-container"))
 end
 
 function TestRealProcesses()
