@@ -5,6 +5,7 @@ import (
 	"github.com/ctrsh/ctrsh/bindings/docker"
 	"github.com/ctrsh/ctrsh/bindings/events"
 	"github.com/ctrsh/ctrsh/bindings/logs"
+	"github.com/ctrsh/ctrsh/bindings/netx"
 	"github.com/ctrsh/ctrsh/bindings/ns"
 	"github.com/ctrsh/ctrsh/bindings/proc"
 )
@@ -19,4 +20,5 @@ var modules = []Module{
 	{Name: "docker", Loader: docker.Loader},
 	{Name: "events", Loader: events.Loader},
 	{Name: "logs", Loader: logs.Loader},
+	{Name: "net", Loader: netx.Loader},
 }
