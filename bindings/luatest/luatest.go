@@ -114,7 +114,12 @@ func newState(t *testing.T, cfg *config) *lua.LState {
 	}
 	L := bindings.New(env)
 	t.Cleanup(L.Close)
-	if err := L.DoString(assertSrc); err != nil {
+	fn, err := L.Load(strings.NewReader(assertSrc), "luatest/assert.lua")
+	if err != nil {
+		t.Fatalf("luatest: assert module: %v", err)
+	}
+	L.Push(fn)
+	if err := L.PCall(0, 1, nil); err != nil {
 		t.Fatalf("luatest: assert module: %v", err)
 	}
 	assertMod := L.Get(-1)

@@ -11,7 +11,7 @@ end
 function TestJSONDecodeBadInputIsAFailure()
   assert.fails("json.decode", json.decode("{nope"))
   assert.fails("trailing", json.decode("1 2"))
-  assert.error_matches(function() json.decode() end, "bad argument #1 to .* %(string expected, got no value%)")
+  assert.error_matches(function() json.decode() end, "bad argument #1 to .* %(string expected, got n[oi][l ]")
 end
 
 function TestNowIsUnixSeconds()
@@ -43,7 +43,9 @@ end
 function TestAssertModuleReportsLocation()
   local ok, err = pcall(function() assert.eq(1, 2) end)
   assert.falsy(ok)
-  assert.matches(err, "base_test.lua:%d+: got 1, want 2")
+  assert.matches(err, "base_test.lua:44: got 1, want 2")
+  ok, err = pcall(function() assert.fails("x", nil, "y") end)
+  assert.matches(err, "base_test.lua:47: message")
   -- Lua's own assert still works through the module.
   assert.eq(assert(5, "x"), 5)
 end
