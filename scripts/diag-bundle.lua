@@ -35,9 +35,12 @@ try("cgroup.json", function()
 end)
 try("logs.txt", function()
   local out = {}
-  local it, err = c:logs{tail = pb.args.lines, timestamps = true}
+  local it, err = c:logs{tail = pb.args.lines}
   if not it then return nil, err end
-  for l in it do out[#out + 1] = string.format("%s %s %s", os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(l.time)), l.stream, l.line) end
+  for l in it do
+    local stamp = os.date("!%Y-%m-%dT%H:%M:%S", math.floor(l.time)) .. string.format(".%06dZ", math.floor((l.time % 1) * 1e6))
+    out[#out + 1] = string.format("%s %s %s", stamp, l.stream, l.line)
+  end
   return table.concat(out, "\n") .. "\n"
 end)
 emit{container = c.name, dir = dir}

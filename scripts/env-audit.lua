@@ -5,6 +5,7 @@ local pb = playbook{
     {name = "container", help = "name or id (default: every running container)", optional = true},
     {name = "pattern", default = "PASS|SECRET|TOKEN|KEY|CREDENTIAL|AUTH|PRIVATE|CERT|DSN|DATABASE_URL",
      help = "upper-case names containing any of these |-separated words are reported"},
+    {name = "label", help = "only containers with this label: key or key=value", optional = true},
   },
 }
 
@@ -19,12 +20,14 @@ local function secretish(name)
   return false
 end
 
+-- mask shows only the length: even a few characters of a short secret help
+-- guess it, and the output goes to logs and tickets.
 local function mask(v)
-  if #v <= 4 then return string.rep("*", #v) end
-  return v:sub(1, 2) .. string.rep("*", math.min(#v - 2, 8)) .. " (" .. #v .. " chars)"
+  if v == "" then return "(empty)" end
+  return string.format("******** (%d chars)", #v)
 end
 
-local targets = pb.args.container and {assert(docker.container(pb.args.container))} or assert(docker.containers())
+local targets = pb.args.container and {assert(docker.container(pb.args.container))} or assert(docker.containers{filters = pb.args.label and {label = pb.args.label} or nil})
 for _, c in ipairs(targets) do
   local doc = assert(c:inspect())
   for _, kv in ipairs((doc.Config or {}).Env or {}) do

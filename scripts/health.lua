@@ -3,11 +3,13 @@ local pb = playbook{
   description = "Cron check: exits 3 naming containers that are unhealthy, OOM-killed or restarting, 0 otherwise",
   args = {
     {name = "restarts", type = "number", default = 3, help = "restart count from which a container counts as restarting"},
+    {name = "label", help = "only containers with this label: key or key=value (default: every container)", optional = true},
   },
 }
 
 local problems, checked = {}, 0
-for _, c in ipairs(assert(docker.containers{all = true})) do
+local list = assert(docker.containers{all = true, filters = pb.args.label and {label = pb.args.label} or nil})
+for _, c in ipairs(list) do
   checked = checked + 1
   local reasons = {}
   local doc = c:inspect() or {}

@@ -7,7 +7,8 @@ local pb = playbook{
 }
 
 local kinds = {"mnt", "uts", "ipc", "net", "pid", "user", "cgroup", "time"}
-local host = assert(ns.of(proc.self().pid))
+-- The host's namespaces are those of PID 1; ctrsh's own when it cannot read them.
+local host = ns.of(1) or assert(ns.of(proc.self().pid))
 
 local all = assert(docker.containers())
 local nss = {}

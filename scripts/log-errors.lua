@@ -5,10 +5,11 @@ local pb = playbook{
     {name = "pattern", default = "(?i)error|fatal|panic|exception", help = "Go regular expression"},
     {name = "since", default = "1h", help = "how far back: 10m, 2h, RFC 3339 or Unix seconds"},
     {name = "container", help = "name or id (default: every running container)", optional = true},
+    {name = "label", help = "only containers with this label: key or key=value", optional = true},
   },
 }
 
-local targets = pb.args.container and {assert(docker.container(pb.args.container))} or assert(docker.containers())
+local targets = pb.args.container and {assert(docker.container(pb.args.container))} or assert(docker.containers{filters = pb.args.label and {label = pb.args.label} or nil})
 for _, c in ipairs(targets) do
   local it, err = c:logs{since = pb.args.since, grep = pb.args.pattern, tail = -1}
   if not it then

@@ -3,6 +3,7 @@ local pb = playbook{
   description = "Host PID and PID inside the container for every process of one or all containers",
   args = {
     {name = "container", help = "name or id (default: every running container)", optional = true},
+    {name = "label", help = "only containers with this label: key or key=value", optional = true},
   },
 }
 
@@ -10,7 +11,7 @@ local targets
 if pb.args.container then
   targets = {assert(docker.container(pb.args.container))}
 else
-  targets = assert(docker.containers())
+  targets = assert(docker.containers{filters = pb.args.label and {label = pb.args.label} or nil})
 end
 
 for _, c in ipairs(targets) do

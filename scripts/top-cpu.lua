@@ -4,10 +4,11 @@ local pb = playbook{
   args = {
     {name = "interval", type = "number", default = 1, help = "seconds to measure over"},
     {name = "count", type = "number", default = 10, help = "how many to show"},
+    {name = "label", help = "only containers with this label: key or key=value", optional = true},
   },
 }
 
-local rows = assert(docker.stats{interval = pb.args.interval})
+local rows = assert(docker.stats{interval = pb.args.interval, filters = pb.args.label and {label = pb.args.label} or nil})
 table.sort(rows, function(a, b) return (a.cpu.percent or 0) > (b.cpu.percent or 0) end)
 for i, s in ipairs(rows) do
   if i > pb.args.count then break end

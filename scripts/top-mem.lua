@@ -3,10 +3,11 @@ local pb = playbook{
   description = "Containers ranked by memory working set, with limits, OOM kills and how close each is to its limit",
   args = {
     {name = "count", type = "number", default = 10, help = "how many to show"},
+    {name = "label", help = "only containers with this label: key or key=value", optional = true},
   },
 }
 
-local rows = assert(docker.stats{})
+local rows = assert(docker.stats{filters = pb.args.label and {label = pb.args.label} or nil})
 table.sort(rows, function(a, b) return (a.memory.working_set or 0) > (b.memory.working_set or 0) end)
 for i, s in ipairs(rows) do
   if i > pb.args.count then break end

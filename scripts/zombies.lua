@@ -3,10 +3,11 @@ local pb = playbook{
   description = "Defunct (zombie) processes inside containers, with the parent that does not reap them",
   args = {
     {name = "container", help = "name or id (default: every running container)", optional = true},
+    {name = "label", help = "only containers with this label: key or key=value", optional = true},
   },
 }
 
-local targets = pb.args.container and {assert(docker.container(pb.args.container))} or assert(docker.containers())
+local targets = pb.args.container and {assert(docker.container(pb.args.container))} or assert(docker.containers{filters = pb.args.label and {label = pb.args.label} or nil})
 local found = 0
 for _, c in ipairs(targets) do
   local rows = c:top()
