@@ -21,6 +21,7 @@ var testGlobals []luax.Func
 func openBase(L *lua.LState, env *luax.Env) {
 	g := L.Get(lua.GlobalsIndex).(*lua.LTable)
 	luax.SetFuncs(L, g, []luax.Func{
+		{Name: "print", Doc: "print(...) -- write the values, tab separated, and a newline (Lua's print)", Fn: basePrint},
 		{Name: "pp", Doc: "pp(v, ...) -- pretty-print values: sorted keys, depth limit, cycles shown", Fn: basePP},
 		{Name: "emit", Doc: "emit(t) -- a result record: one JSON line with --json, an aligned table row otherwise", Fn: baseEmit(env)},
 		{Name: "sleep", Doc: "sleep(seconds) -- wait; Ctrl-C and --timeout stop it", Fn: baseSleep},
@@ -43,8 +44,25 @@ func openBase(L *lua.LState, env *luax.Env) {
 	}
 }
 
+// print lua print(...) is Lua's print to the state's stdout, after the rows
+// emit() holds, so output keeps its order.
+func basePrint(L *lua.LState) int {
+	luax.Flush(L)
+	var b strings.Builder
+	for i := 1; i <= L.GetTop(); i++ {
+		if i > 1 {
+			b.WriteByte('\t')
+		}
+		b.WriteString(luax.ToString(L, L.Get(i)))
+	}
+	b.WriteByte('\n')
+	io.WriteString(luax.GetEnv(L).Stdout, b.String())
+	return 0
+}
+
 // pp lua pp(v, ...) prints each value formatted for people.
 func basePP(L *lua.LState) int {
+	luax.Flush(L)
 	out := luax.GetEnv(L).Stdout
 	for i := 1; i <= L.GetTop(); i++ {
 		fmt.Fprintln(out, luax.Format(L, L.Get(i), luax.FormatOptions{}))
@@ -54,7 +72,8 @@ func basePP(L *lua.LState) int {
 
 // emit lua emit(t) writes a result record.
 func baseEmit(env *luax.Env) lua.LGFunction {
-	var rows rowWriter
+	rows := &rowWriter{out: env.Stdout, stream: env.Interactive}
+	env.FlushRows = rows.flush
 	return func(L *lua.LState) int {
 		t := L.CheckTable(1)
 		if env.JSON {
@@ -68,64 +87,111 @@ func baseEmit(env *luax.Env) lua.LGFunction {
 			}
 			return 0
 		}
-		rows.write(L, env.Stdout, t)
+		rows.add(L, t)
 		return 0
 	}
 }
 
-// rowWriter prints records as aligned rows: a header when the set of keys
-// changes, each column as wide as the widest value seen so far.
+// rowWriter prints records as an aligned table: rows are held until the
+// script prints, waits (sleep, a stream), ends, or 200 rows are held, and
+// each batch is aligned as a whole, with a header when the set of keys
+// changes. In the shell (stream) each row is written at once.
 type rowWriter struct {
-	keys   []string
-	widths map[string]int
+	out     io.Writer
+	stream  bool
+	keys    []string // the header of the rows held or last written
+	pending [][]string
+	widths  []int
 }
 
-func (w *rowWriter) write(L *lua.LState, out io.Writer, t *lua.LTable) {
+// maxPending bounds how many rows wait for alignment.
+const maxPending = 200
+
+// leadKeys come first in a row, in this order; other keys follow sorted.
+var leadKeys = []string{"rank", "container", "name", "id"}
+
+func rowKeys(t *lua.LTable) []string {
 	var keys []string
-	vals := map[string]string{}
-	t.ForEach(func(k, v lua.LValue) {
-		ks := k.String()
-		keys = append(keys, ks)
-		switch v := v.(type) {
-		case lua.LString:
-			vals[ks] = string(v)
-		case lua.LNumber:
-			vals[ks] = luax.FormatNumber(float64(v))
-		case *lua.LTable:
-			b, _ := json.Marshal(luax.ToGo(v))
-			vals[ks] = string(b)
-		default:
-			vals[ks] = luax.ToString(L, v)
+	t.ForEach(func(k, _ lua.LValue) { keys = append(keys, k.String()) })
+	sort.SliceStable(keys, func(i, j int) bool {
+		pi, pj := leadIndex(keys[i]), leadIndex(keys[j])
+		if pi != pj {
+			return pi < pj
 		}
+		return keys[i] < keys[j]
 	})
-	sort.Strings(keys)
-	if strings.Join(keys, "\x00") != strings.Join(w.keys, "\x00") {
-		w.keys = keys
-		w.widths = map[string]int{}
-		for _, k := range keys {
-			w.widths[k] = len(k)
-		}
-		w.line(out, func(k string) string { return strings.ToUpper(k) })
-	}
-	w.line(out, func(k string) string { return vals[k] })
+	return keys
 }
 
-func (w *rowWriter) line(out io.Writer, cell func(string) string) {
-	var b strings.Builder
-	for i, k := range w.keys {
-		s := cell(k)
-		if len(s) > w.widths[k] {
-			w.widths[k] = len(s)
-		}
-		if i == len(w.keys)-1 {
-			b.WriteString(s)
-		} else {
-			b.WriteString(s)
-			b.WriteString(strings.Repeat(" ", w.widths[k]-len(s)+2))
+func leadIndex(k string) int {
+	for i, l := range leadKeys {
+		if k == l {
+			return i
 		}
 	}
-	b.WriteString("\n")
-	io.WriteString(out, b.String())
+	return len(leadKeys)
+}
+
+func cell(L *lua.LState, v lua.LValue) string {
+	switch v := v.(type) {
+	case lua.LString:
+		return strings.ReplaceAll(string(v), "\n", "\\n")
+	case lua.LNumber:
+		return luax.FormatNumber(float64(v))
+	case *lua.LTable:
+		b, _ := json.Marshal(luax.ToGo(v))
+		return string(b)
+	default:
+		return luax.ToString(L, v)
+	}
+}
+
+func (w *rowWriter) add(L *lua.LState, t *lua.LTable) {
+	keys := rowKeys(t)
+	if strings.Join(keys, "\x00") != strings.Join(w.keys, "\x00") {
+		w.flush()
+		w.keys = keys
+		header := make([]string, len(keys))
+		for i, k := range keys {
+			header[i] = strings.ToUpper(k)
+		}
+		w.widths = make([]int, len(keys))
+		w.pending = append(w.pending, header)
+	}
+	row := make([]string, len(keys))
+	for i, k := range keys {
+		row[i] = cell(L, t.RawGetString(k))
+	}
+	w.pending = append(w.pending, row)
+	if w.stream || len(w.pending) >= maxPending {
+		w.flush()
+	}
+}
+
+// flush writes the held rows, each column as wide as its widest cell so far.
+func (w *rowWriter) flush() {
+	if len(w.pending) == 0 {
+		return
+	}
+	for _, row := range w.pending {
+		for i, c := range row {
+			if len(c) > w.widths[i] {
+				w.widths[i] = len(c)
+			}
+		}
+	}
+	var b strings.Builder
+	for _, row := range w.pending {
+		for i, c := range row {
+			b.WriteString(c)
+			if i < len(row)-1 {
+				b.WriteString(strings.Repeat(" ", w.widths[i]-len(c)+2))
+			}
+		}
+		b.WriteString("\n")
+	}
+	w.pending = w.pending[:0]
+	io.WriteString(w.out, b.String())
 }
 
 // sleep lua sleep(seconds) waits, honouring the statement's context.
@@ -134,6 +200,7 @@ func baseSleep(L *lua.LState) int {
 	if sec < 0 {
 		L.ArgError(1, "seconds must not be negative")
 	}
+	luax.Flush(L)
 	t := time.NewTimer(time.Duration(sec * float64(time.Second)))
 	defer t.Stop()
 	select {

@@ -54,11 +54,17 @@ func TestPPShowsNestedCyclesAndLongArrays(t *testing.T) {
 
 func TestEmitAlignsRowsAndWritesJSON(t *testing.T) {
 	L, out := newState(t, false)
-	if err := L.DoString(`emit{name="web", pid=2543} emit{name="database", pid=7}`); err != nil {
+	if err := L.DoString(`emit{pid=2543, name="web"} emit{name="database", pid=7} print("between") emit{rank=1, container="db", cpu=0.5}`); err != nil {
 		t.Fatal(err)
 	}
-	// Rows stream: each column is as wide as the widest value seen so far.
-	if want := "NAME  PID\nweb   2543\ndatabase  7\n"; out.String() != want {
+	// A batch is aligned as a whole; print flushes it first; rank and
+	// container lead, the rest sorted.
+	want := "NAME      PID\nweb       2543\ndatabase  7\nbetween\n"
+	if out.String() != want {
+		t.Errorf("emit rows = %q, want %q", out.String(), want)
+	}
+	luax.GetEnv(L).FlushRows()
+	if want += "RANK  CONTAINER  CPU\n1     db         0.5\n"; out.String() != want {
 		t.Errorf("emit rows = %q, want %q", out.String(), want)
 	}
 	var js strings.Builder

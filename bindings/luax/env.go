@@ -25,6 +25,8 @@ type Env struct {
 	Interactive bool
 	// Playbook names the script being run ("" in the shell), and its sha256.
 	Playbook, PlaybookSHA256 string
+	// FlushRows writes emit()'s buffered rows; set by the state builder.
+	FlushRows func()
 	// Audit records actions that change or enter a container; nil records nothing.
 	Audit func(action, subject string, fields map[string]any)
 }
@@ -48,4 +50,12 @@ func GetEnv(L *lua.LState) *Env {
 	env := &Env{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin}
 	SetEnv(L, env)
 	return env
+}
+
+// Flush writes what emit() has buffered. Blocking calls (sleep, stream
+// waits) call it first, so that rows appear before a script waits.
+func Flush(L *lua.LState) {
+	if env := GetEnv(L); env.FlushRows != nil {
+		env.FlushRows()
+	}
 }

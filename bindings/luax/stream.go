@@ -105,6 +105,9 @@ func (s *Stream[T]) Next(L *lua.LState) (v T, ok bool, err error) {
 	if s.closed.Load() {
 		return v, false, nil
 	}
+	if len(s.sink.ch) == 0 {
+		Flush(L) // about to wait: rows emitted so far appear now
+	}
 	select {
 	case v, ok = <-s.sink.ch:
 		if ok {

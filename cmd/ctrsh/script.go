@@ -68,6 +68,9 @@ func runChunk(env *luax.Env, o *options, c chunk, setup ...func(L *lua.LState)) 
 		L.Push(lua.LString(a))
 	}
 	err = L.PCall(len(c.args), lua.MultRet, nil)
+	if env.FlushRows != nil {
+		env.FlushRows()
+	}
 	return exitCode(ctx, sig, env.Stderr, err)
 }
 
