@@ -289,6 +289,7 @@ func luaWatchOOM(L *lua.LState) int {
 	c := check(L)
 	fn := L.CheckFunction(2)
 	o := luax.CheckOptions(L, 3, "timeout")
+	luax.Flush(L)
 	parent := luax.Ctx(L)
 	ctx := parent
 	if d, ok := o.Duration("timeout"); ok {
