@@ -19,7 +19,9 @@ import (
 
 	"github.com/ctrsh/ctrsh/bindings"
 	"github.com/ctrsh/ctrsh/bindings/luax"
+	"github.com/ctrsh/ctrsh/bindings/proc"
 	"github.com/ctrsh/ctrsh/fixtures/testengine"
+	"github.com/ctrsh/ctrsh/fixtures/trees"
 )
 
 //go:embed assert.lua
@@ -127,6 +129,12 @@ func newState(t *testing.T, cfg *config) *lua.LState {
 	L.SetGlobal("assert", assertMod)
 	L.SetGlobal("engine", engineModule(t, L))
 	L.SetGlobal("T", testModule(t, L))
+	L.SetGlobal("fixture", L.NewFunction(func(L *lua.LState) int {
+		root := trees.Unpack(t, L.CheckString(1))
+		proc.SetRoot(L, root)
+		L.Push(lua.LString(root))
+		return 1
+	}))
 	for _, fn := range cfg.setup {
 		fn(t, L)
 	}

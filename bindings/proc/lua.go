@@ -214,17 +214,19 @@ func luaList(L *lua.LState) int {
 		hostOnly = !bool(v)
 	case lua.LString:
 		ref = string(v)
-		if ResolveContainer != nil {
+		// An id or id prefix is matched against /proc directly, with no
+		// engine round-trip (and with the engine down); names go to docker.
+		switch {
+		case isHex(ref):
+			filter.ContainerID = ref
+		case ResolveContainer != nil:
 			id, err := ResolveContainer(L, ref)
 			if err != nil {
 				return luax.Fail(L, err)
 			}
 			filter.ContainerID = id
-		} else {
-			if !isHex(ref) {
-				return luax.Failf(L, "container %q: container names need the docker module (give an id)", ref)
-			}
-			filter.ContainerID = ref
+		default:
+			return luax.Failf(L, "container %q: container names need the docker module (give an id)", ref)
 		}
 	default:
 		L.ArgError(1, fmt.Sprintf("option %q: string or boolean expected, got %s", "container", v.Type()))
