@@ -92,6 +92,12 @@ func run(c config) error {
 	b := &bench{config: c}
 	b.L = bindings.New(&luax.Env{Stdout: io.Discard, Stderr: os.Stderr, Stdin: strings.NewReader(""), DockerHost: c.host})
 	defer b.L.Close()
+	// Hold the test engine's shared lock, as test processes do, so that no
+	// test restarts the engine in the middle of a measurement.
+	if f, err := os.OpenFile("/run/ctrsh-test/use.lock", os.O_RDONLY|os.O_CREATE, 0o644); err == nil {
+		defer f.Close()
+		syscall.Flock(int(f.Fd()), syscall.LOCK_SH)
+	}
 	if _, err := b.docker("version", "--format", "{{.Server.Version}}"); err != nil {
 		return fmt.Errorf("no engine at %s (make engine starts it): %v", c.host, err)
 	}
