@@ -10,7 +10,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -237,7 +236,6 @@ func (s *Subscription) Run(out Sender) error {
 			reconcileNow()
 		case m := <-msgs:
 			ev := fromMessage(m)
-			debugf("event %.12s %s %d", ev.ID, ev.Action, ev.TimeNano)
 			if pending != nil && ev.TimeNano > pendingAt {
 				reconcileNow()
 			}
@@ -254,8 +252,7 @@ func (s *Subscription) Run(out Sender) error {
 			if match(s.o.Filters, ev) {
 				deliver(ev)
 			}
-		case err := <-errs:
-			debugf("stream ended: %v", err)
+		case <-errs:
 			s.cancel()
 			s.cancel = nil
 			if s.ctx.Err() != nil {
@@ -264,12 +261,11 @@ func (s *Subscription) Run(out Sender) error {
 			if !s.o.Until.IsZero() && !time.Now().Before(s.o.Until) {
 				return nil // the engine ended the stream at until
 			}
-			_ = err // an engine restart or a reset connection: reconnect
+			// An engine restart or a reset connection: reconnect.
 			retry = time.After(backoff)
 		case <-retry:
 			retry = nil
 			if err := s.resume(); err != nil {
-				debugf("resume: %v", err)
 				backoff = min(backoff*2, BackoffMax)
 				retry = time.After(backoff)
 				continue
@@ -302,14 +298,7 @@ func (s *Subscription) resume() error {
 	if err := s.e.Ping(s.ctx); err != nil {
 		return err
 	}
-	debugf("resume since %s", since)
 	return s.connect(since)
-}
-
-func debugf(format string, args ...any) {
-	if os.Getenv("CTRSH_EVENTS_DEBUG") != "" {
-		fmt.Fprintf(os.Stderr, "%s events: "+format+"\n", append([]any{time.Now().Format("15:04:05.000")}, args...)...)
-	}
 }
 
 func fromMessage(m eventtypes.Message) Event {

@@ -77,7 +77,6 @@ type Reader struct {
 	grep    *regexp.Regexp
 	partial map[string]*Line
 	hdr     [8]byte
-	buf     []byte
 }
 
 // NewReader reads lines from r; tty says the stream is not multiplexed.

@@ -38,12 +38,12 @@ func luaRead(L *lua.LState) int {
 	if ref == "" {
 		L.ArgError(1, "empty container reference")
 	}
-	luax.CheckOptions(L, 2, optionNames...) // misuse raises before the engine is asked
+	o, stamps := checkOptions(L, 2) // misuse raises before the engine is asked
 	c, err := docker.LookupL(L, ref)
 	if err != nil {
 		return luax.Fail(L, err)
 	}
-	return read(L, c, 2)
+	return open(L, c, o, stamps)
 }
 
 var optionNames = []string{"tail", "since", "until", "follow", "timestamps", "grep", "stdout", "stderr"}
@@ -51,6 +51,12 @@ var optionNames = []string{"tail", "since", "until", "follow", "timestamps", "gr
 // read opens the logs of c with the options at argument n and pushes the
 // iterator and its close function.
 func read(L *lua.LState, c *docker.Container, n int) int {
+	o, stamps := checkOptions(L, n)
+	return open(L, c, o, stamps)
+}
+
+// checkOptions reads the options at argument n; stamps is timestamps=.
+func checkOptions(L *lua.LState, n int) (Options, bool) {
 	lo := luax.CheckOptions(L, n, optionNames...)
 	o := Options{
 		Tail:   lo.Int("tail", -1),
@@ -67,7 +73,11 @@ func read(L *lua.LState, c *docker.Container, n int) int {
 		}
 		o.Grep = re
 	}
-	stamps := lo.Bool("timestamps", false)
+	return o, lo.Bool("timestamps", false)
+}
+
+// open asks the engine and pushes the iterator and its close function.
+func open(L *lua.LState, c *docker.Container, o Options, stamps bool) int {
 	// The engine's reader ends with the statement (or close()).
 	ctx := luax.Ctx(L)
 	rc, err := Open(ctx, c, o)
