@@ -75,7 +75,9 @@ func Lookup(ctx context.Context, e *Engine, ref string) (*Container, error) {
 		if cerrdefs.IsNotFound(err) {
 			return nil, fmt.Errorf("%s: %w", subject, ErrNoSuchContainer)
 		}
-		if strings.Contains(err.Error(), "multiple IDs found") || strings.Contains(err.Error(), "ambiguous") {
+		// Engines word it "Multiple IDs found with provided prefix" (20.10) or
+		// "multiple IDs found" / "ambiguous" (newer).
+		if msg := strings.ToLower(err.Error()); strings.Contains(msg, "multiple ids found") || strings.Contains(msg, "ambiguous") {
 			return nil, ambiguous(ctx, e, ref, subject)
 		}
 		return nil, e.ContainerErr(subject, err)

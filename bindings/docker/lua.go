@@ -289,11 +289,7 @@ func luaInspect(L *lua.LState) int {
 
 func luaTop(L *lua.LState) int {
 	c := Check(L, 1)
-	fs, err := proc.NewFS(proc.Root(L))
-	if err != nil {
-		return luax.Fail(L, err)
-	}
-	rows, err := fs.Top(luax.Ctx(L), c.ID)
+	rows, err := topRows(luax.Ctx(L), c, proc.Root(L), cgroup.Root(L))
 	if err != nil {
 		return luax.Fail(L, fmt.Errorf("%s: top: %w", c.Subject(), err))
 	}
@@ -387,15 +383,9 @@ func luaStats(L *lua.LState) int {
 	if err != nil {
 		return luax.Fail(L, err)
 	}
-	list, err := List(luax.Ctx(L), e, ListOptions{Filters: filters})
+	targets, err := statTargets(luax.Ctx(L), e, proc.Root(L), filters)
 	if err != nil {
 		return luax.Fail(L, err)
-	}
-	var targets []StatTarget
-	for _, c := range list {
-		if c.PID > 0 {
-			targets = append(targets, StatTarget{ID: c.ID, Name: c.Name, PID: c.PID})
-		}
 	}
 	stats, errs := ReadStats(luax.Ctx(L), cgroup.Root(L), targets, interval)
 	luax.CheckCancel(L)

@@ -1,0 +1,81 @@
+package docker
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/moby/moby/client"
+
+	"github.com/ctrsh/ctrsh/bindings/cgroup"
+	"github.com/ctrsh/ctrsh/bindings/proc"
+)
+
+// statTargets lists the running containers matching filters with one
+// engine call (no inspect per container), and finds a process of each in
+// one pass over /proc/*/cgroup. A container whose processes were not seen
+// (it is starting) is inspected instead.
+func statTargets(ctx context.Context, e *Engine, root string, filters map[string][]string) ([]StatTarget, error) {
+	f := client.Filters{}
+	for k, vs := range filters {
+		f.Add(k, vs...)
+	}
+	res, err := e.ContainerList(ctx, client.ContainerListOptions{Filters: f})
+	if err != nil {
+		return nil, fmt.Errorf("docker containers: %w", e.Err(err))
+	}
+	fs, err := proc.NewFS(root)
+	if err != nil {
+		return nil, err
+	}
+	pids, err := fs.ContainerPIDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	targets := make([]StatTarget, 0, len(res.Items))
+	for _, s := range res.Items {
+		t := StatTarget{ID: s.ID, Name: summaryName(s), PID: pids[s.ID]}
+		if t.PID == 0 {
+			c, err := Lookup(ctx, e, s.ID)
+			if err != nil || c.PID <= 0 {
+				continue // gone or stopped since the list
+			}
+			t.PID = c.PID
+		}
+		targets = append(targets, t)
+	}
+	return targets, nil
+}
+
+// topRows reads c:top() from the container's cgroup: its cgroup.procs
+// lists exactly its processes, which are then read in one pass. When the
+// cgroup cannot be read, the whole of /proc is searched for the id.
+func topRows(ctx context.Context, c *Container, procRoot, cgroupRoot string) ([]proc.TopRow, error) {
+	fs, err := proc.NewFS(procRoot)
+	if err != nil {
+		return nil, err
+	}
+	if c.PID > 0 {
+		if pids, err := cgroupProcs(cgroupRoot, c.PID, c.ID); err == nil && len(pids) > 0 {
+			rows, err := fs.TopPIDs(ctx, pids)
+			if err == nil && len(rows) > 0 {
+				return rows, nil
+			}
+		}
+	}
+	return fs.Top(ctx, c.ID)
+}
+
+// cgroupProcs lists the processes of the cgroup of pid, when that cgroup
+// is the container's (its path names the container id): a snapshot's PID
+// may since belong to another process.
+func cgroupProcs(root string, pid int, id string) ([]int, error) {
+	cg, err := cgroup.ForPID(root, pid)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.Contains(cg.Path, id) {
+		return nil, fmt.Errorf("process %d is not in container %s", pid, id)
+	}
+	return cg.Procs()
+}
