@@ -7,34 +7,12 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/ctrsh/ctrsh/bindings/cgroup"
-	"github.com/ctrsh/ctrsh/bindings/docker"
-	"github.com/ctrsh/ctrsh/bindings/events"
-	"github.com/ctrsh/ctrsh/bindings/logs"
 	"github.com/ctrsh/ctrsh/bindings/luatest"
 	"github.com/ctrsh/ctrsh/bindings/luax"
-	"github.com/ctrsh/ctrsh/bindings/ns"
-	"github.com/ctrsh/ctrsh/bindings/proc"
 )
 
-// modules loads the engine and host modules into L, whether or not
-// bindings preloads them already.
-func modules(t *testing.T, L *lua.LState) {
-	for _, m := range []struct {
-		name   string
-		loader lua.LGFunction
-	}{{"docker", docker.Loader}, {"events", events.Loader}, {"logs", logs.Loader}, {"proc", proc.Loader}, {"cgroup", cgroup.Loader}, {"ns", ns.Loader}} {
-		L.PreloadModule(m.name, m.loader)
-		if err := L.CallByParam(lua.P{Fn: L.GetGlobal("require"), NRet: 1, Protect: true}, lua.LString(m.name)); err != nil {
-			t.Fatalf("require %s: %v", m.name, err)
-		}
-		L.SetGlobal(m.name, L.Get(-1))
-		L.Pop(1)
-	}
-}
-
 func TestLua(t *testing.T) {
-	luatest.Run(t, "testdata/*_test.lua", luatest.WithSetup(modules))
+	luatest.Run(t, "testdata/*_test.lua")
 }
 
 // An engine that is not there: docker calls fail at once with a message
@@ -42,7 +20,7 @@ func TestLua(t *testing.T) {
 func TestEngineUnreachable(t *testing.T) {
 	for _, host := range []string{"unix://" + t.TempDir() + "/no-engine.sock", "tcp://127.0.0.1:1"} {
 		t.Run(strings.SplitN(host, ":", 2)[0], func(t *testing.T) {
-			L := luatest.NewState(t, luatest.WithSetup(modules), luatest.WithEnv(func(env *luax.Env) { env.DockerHost = host }))
+			L := luatest.NewState(t, luatest.WithEnv(func(env *luax.Env) { env.DockerHost = host }))
 			L.SetGlobal("HOST", lua.LString(host))
 			start := time.Now()
 			err := L.DoString(`

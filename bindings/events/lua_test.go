@@ -3,42 +3,21 @@ package events_test
 import (
 	"context"
 	"fmt"
-	"github.com/ctrsh/ctrsh/fixtures/testengine"
 	"math"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ctrsh/ctrsh/fixtures/testengine"
+
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/ctrsh/ctrsh/bindings/cgroup"
-	"github.com/ctrsh/ctrsh/bindings/docker"
-	"github.com/ctrsh/ctrsh/bindings/events"
-	"github.com/ctrsh/ctrsh/bindings/logs"
 	"github.com/ctrsh/ctrsh/bindings/luatest"
-	"github.com/ctrsh/ctrsh/bindings/ns"
-	"github.com/ctrsh/ctrsh/bindings/proc"
 )
 
-// modules loads the engine and host modules into L, whether or not
-// bindings preloads them already.
-func modules(t *testing.T, L *lua.LState) {
-	for _, m := range []struct {
-		name   string
-		loader lua.LGFunction
-	}{{"docker", docker.Loader}, {"events", events.Loader}, {"logs", logs.Loader}, {"proc", proc.Loader}, {"cgroup", cgroup.Loader}, {"ns", ns.Loader}} {
-		L.PreloadModule(m.name, m.loader)
-		if err := L.CallByParam(lua.P{Fn: L.GetGlobal("require"), NRet: 1, Protect: true}, lua.LString(m.name)); err != nil {
-			t.Fatalf("require %s: %v", m.name, err)
-		}
-		L.SetGlobal(m.name, L.Get(-1))
-		L.Pop(1)
-	}
-}
-
 func TestLua(t *testing.T) {
-	luatest.Run(t, "testdata/*_test.lua", luatest.WithSetup(modules))
+	luatest.Run(t, "testdata/*_test.lua")
 }
 
 // Restarting the engine three times while a stream is open, with containers
@@ -48,7 +27,7 @@ func TestLua(t *testing.T) {
 // restarts) reaches the Lua consumer exactly once.
 func TestStreamSurvivesEngineRestarts(t *testing.T) {
 	testengine.Host(t)
-	L := luatest.NewState(t, luatest.WithSetup(modules))
+	L := luatest.NewState(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	L.SetContext(ctx)

@@ -80,11 +80,10 @@ func checkOptions(L *lua.LState, n int) (Options, bool) {
 func open(L *lua.LState, c *docker.Container, o Options, stamps bool) int {
 	// The engine's reader ends with the statement (or close()).
 	ctx := luax.Ctx(L)
-	rc, err := Open(ctx, c, o)
+	rc, tty, err := openLogs(ctx, c, o)
 	if err != nil {
 		return luax.Fail(L, err)
 	}
-	tty := c.TTY
 	subject := c.Subject()
 	s := luax.NewStream(L, 256, func(sink *luax.Sink[*Line]) error {
 		defer rc.Close()

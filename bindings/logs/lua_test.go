@@ -1,37 +1,16 @@
 package logs_test
 
 import (
-	"github.com/ctrsh/ctrsh/fixtures/testengine"
 	"os/exec"
 	"strings"
 	"testing"
 
+	"github.com/ctrsh/ctrsh/fixtures/testengine"
+
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/ctrsh/ctrsh/bindings/cgroup"
-	"github.com/ctrsh/ctrsh/bindings/docker"
-	"github.com/ctrsh/ctrsh/bindings/events"
-	"github.com/ctrsh/ctrsh/bindings/logs"
 	"github.com/ctrsh/ctrsh/bindings/luatest"
-	"github.com/ctrsh/ctrsh/bindings/ns"
-	"github.com/ctrsh/ctrsh/bindings/proc"
 )
-
-// modules loads the engine and host modules into L, whether or not
-// bindings preloads them already.
-func modules(t *testing.T, L *lua.LState) {
-	for _, m := range []struct {
-		name   string
-		loader lua.LGFunction
-	}{{"docker", docker.Loader}, {"events", events.Loader}, {"logs", logs.Loader}, {"proc", proc.Loader}, {"cgroup", cgroup.Loader}, {"ns", ns.Loader}} {
-		L.PreloadModule(m.name, m.loader)
-		if err := L.CallByParam(lua.P{Fn: L.GetGlobal("require"), NRet: 1, Protect: true}, lua.LString(m.name)); err != nil {
-			t.Fatalf("require %s: %v", m.name, err)
-		}
-		L.SetGlobal(m.name, L.Get(-1))
-		L.Pop(1)
-	}
-}
 
 // cliLines adds cli(args, stream [, filter]): the lines the docker CLI,
 // pointed at the test engine, writes on stream ("stdout" or "stderr"),
@@ -62,5 +41,5 @@ func cliLines(t *testing.T, L *lua.LState) {
 }
 
 func TestLua(t *testing.T) {
-	luatest.Run(t, "testdata/*_test.lua", luatest.WithSetup(modules), luatest.WithSetup(cliLines))
+	luatest.Run(t, "testdata/*_test.lua", luatest.WithSetup(cliLines))
 }

@@ -7,5 +7,5 @@ import (
 )
 
 func TestLuaNS(t *testing.T) {
-	luatest.Run(t, "testdata/ns_test.lua")
+	luatest.Run(t, "testdata/*_test.lua")
 }
