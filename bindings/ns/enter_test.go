@@ -15,6 +15,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/ctrsh/ctrsh/bindings"
 	"github.com/ctrsh/ctrsh/bindings/luax"
 	"github.com/ctrsh/ctrsh/bindings/ns"
 )
@@ -28,13 +29,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// childState is the state a chunk runs in inside the target: Lua's
-// standard libraries and the ns functions.
+// childState is the state a chunk runs in inside the target: ctrsh's own,
+// as the binary's main builds it.
 func childState() *lua.LState {
-	L := lua.NewState()
-	luax.SetEnv(L, &luax.Env{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin})
-	L.SetGlobal("ns", luax.NewModule(L, "ns", "namespaces", ns.EnterFuncs))
-	return L
+	return bindings.New(&luax.Env{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin})
 }
 
 func needRoot(t *testing.T) {
