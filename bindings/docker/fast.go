@@ -3,6 +3,9 @@ package docker
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/moby/moby/client"
@@ -57,6 +60,8 @@ func topRows(ctx context.Context, c *Container, procRoot, cgroupRoot string) ([]
 	}
 	if c.PID > 0 {
 		if pids, err := cgroupProcs(cgroupRoot, c.PID, c.ID); err == nil && len(pids) > 0 {
+			// A zombie has left its cgroup but is still its parent's child.
+			pids = withChildren(procRoot, pids)
 			rows, err := fs.TopPIDs(ctx, pids)
 			if err == nil && len(rows) > 0 {
 				return rows, nil
@@ -78,4 +83,31 @@ func cgroupProcs(root string, pid int, id string) ([]int, error) {
 		return nil, fmt.Errorf("process %d is not in container %s", pid, id)
 	}
 	return cg.Procs()
+}
+
+// withChildren adds to pids the children of each (from
+// /proc/PID/task/*/children) that are not in the list: processes that
+// have exited but are not reaped (zombies) are no longer in cgroup.procs.
+func withChildren(root string, pids []int) []int {
+	seen := make(map[int]bool, len(pids))
+	for _, p := range pids {
+		seen[p] = true
+	}
+	out := pids
+	for _, p := range pids {
+		files, _ := filepath.Glob(filepath.Join(root, "proc", strconv.Itoa(p), "task", "*", "children"))
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				continue
+			}
+			for _, field := range strings.Fields(string(b)) {
+				if child, err := strconv.Atoi(field); err == nil && !seen[child] {
+					seen[child] = true
+					out = append(out, child)
+				}
+			}
+		}
+	}
+	return out
 }

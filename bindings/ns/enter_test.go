@@ -17,6 +17,7 @@ import (
 
 	"github.com/ctrsh/ctrsh/bindings"
 	"github.com/ctrsh/ctrsh/bindings/luax"
+	"github.com/ctrsh/ctrsh/fixtures/testengine"
 	"github.com/ctrsh/ctrsh/bindings/ns"
 )
 
@@ -192,19 +193,10 @@ func docker(t *testing.T, args ...string) (string, error) {
 func engineContainer(t *testing.T, args ...string) (string, int) {
 	t.Helper()
 	needRoot(t)
-	if _, err := docker(t, "version"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the test engine is not running: %v", err)
-		}
-		t.Skipf("the test engine is not running (fixtures/engine.sh start): %v", err)
-	}
-	out, err := docker(t, append([]string{"run", "-d", "--label", "ctrsh.test=1", "--hostname", "enter-test"}, args...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := strings.TrimSpace(out)
-	t.Cleanup(func() { docker(t, "rm", "-f", id) })
-	out, err = docker(t, "inspect", "--format", "{{.State.Pid}}", id)
+	// testengine takes the engine's shared lock, so that no other test
+	// package restarts the engine under this test.
+	id := testengine.Run(t, append([]string{"--hostname", "enter-test"}, args...)...)
+	out, err := docker(t, "inspect", "--format", "{{.State.Pid}}", id)
 	if err != nil {
 		t.Fatal(err)
 	}
