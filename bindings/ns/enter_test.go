@@ -17,8 +17,8 @@ import (
 
 	"github.com/ctrsh/ctrsh/bindings"
 	"github.com/ctrsh/ctrsh/bindings/luax"
-	"github.com/ctrsh/ctrsh/fixtures/testengine"
 	"github.com/ctrsh/ctrsh/bindings/ns"
+	"github.com/ctrsh/ctrsh/fixtures/testengine"
 )
 
 // As runc's tests do, the test binary is its own helper: inside a target,
