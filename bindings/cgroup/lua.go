@@ -11,23 +11,6 @@ import (
 	"github.com/ctrsh/ctrsh/bindings/luax"
 )
 
-// rootKey holds the host root of a state in its registry; proc, ns and
-// cgroup share it, so SetRoot in any of them points all three at a tree.
-const rootKey = "ctrsh.hostroot"
-
-// SetRoot makes the modules of L read below dir instead of "/".
-func SetRoot(L *lua.LState, dir string) {
-	L.G.Registry.RawSetString(rootKey, lua.LString(dir))
-}
-
-// Root is the host root of L: "/" unless SetRoot changed it.
-func Root(L *lua.LState) string {
-	if s, ok := L.G.Registry.RawGetString(rootKey).(lua.LString); ok && s != "" {
-		return string(s)
-	}
-	return "/"
-}
-
 const doc = "cgroup: cgroups v1, v2 and hybrid: memory, cpu, pids, io, OOM kills"
 
 var funcs = []luax.Func{
@@ -83,7 +66,7 @@ func Push(L *lua.LState, c *Cgroup) { cgroupType.Push(L, c) }
 func check(L *lua.LState) *Cgroup { return cgroupType.Check(L, 1).(*Cgroup) }
 
 func luaMode(L *lua.LState) int {
-	m, err := DetectMode(Root(L))
+	m, err := DetectMode(luax.HostRoot(L))
 	if err != nil {
 		return luax.Fail(L, err)
 	}
@@ -92,7 +75,7 @@ func luaMode(L *lua.LState) int {
 }
 
 func luaVersion(L *lua.LState) int {
-	m, err := DetectMode(Root(L))
+	m, err := DetectMode(luax.HostRoot(L))
 	if err != nil {
 		return luax.Fail(L, err)
 	}
@@ -109,7 +92,7 @@ func luaOf(L *lua.LState) int {
 	if v != lua.LNumber(int(v)) || v <= 0 {
 		L.ArgError(1, "pid must be a positive integer")
 	}
-	c, err := ForPID(Root(L), int(v))
+	c, err := ForPID(luax.HostRoot(L), int(v))
 	if err != nil {
 		return luax.Fail(L, err)
 	}
@@ -122,7 +105,7 @@ func luaOpen(L *lua.LState) int {
 	if path == "" {
 		L.ArgError(1, "empty path")
 	}
-	c, err := Open(Root(L), path)
+	c, err := Open(luax.HostRoot(L), path)
 	if err != nil {
 		return luax.Fail(L, err)
 	}

@@ -289,7 +289,7 @@ func luaInspect(L *lua.LState) int {
 
 func luaTop(L *lua.LState) int {
 	c := Check(L, 1)
-	rows, err := topRows(luax.Ctx(L), c, proc.Root(L), cgroup.Root(L))
+	rows, err := topRows(luax.Ctx(L), c, luax.HostRoot(L), luax.HostRoot(L))
 	if err != nil {
 		return luax.Fail(L, fmt.Errorf("%s: top: %w", c.Subject(), err))
 	}
@@ -368,7 +368,7 @@ func luaCStats(L *lua.LState) int {
 			return luax.Fail(L, err)
 		}
 	}
-	stats, errs := ReadStats(luax.Ctx(L), cgroup.Root(L), []StatTarget{{ID: c.ID, Name: c.Name, PID: c.PID}}, interval)
+	stats, errs := ReadStats(luax.Ctx(L), luax.HostRoot(L), []StatTarget{{ID: c.ID, Name: c.Name, PID: c.PID}}, interval)
 	if errs[0] != nil {
 		return luax.Fail(L, errs[0])
 	}
@@ -383,11 +383,11 @@ func luaStats(L *lua.LState) int {
 	if err != nil {
 		return luax.Fail(L, err)
 	}
-	targets, err := statTargets(luax.Ctx(L), e, proc.Root(L), filters)
+	targets, err := statTargets(luax.Ctx(L), e, luax.HostRoot(L), filters)
 	if err != nil {
 		return luax.Fail(L, err)
 	}
-	stats, errs := ReadStats(luax.Ctx(L), cgroup.Root(L), targets, interval)
+	stats, errs := ReadStats(luax.Ctx(L), luax.HostRoot(L), targets, interval)
 	luax.CheckCancel(L)
 	t := L.CreateTable(len(stats), 0)
 	for i, s := range stats {
@@ -561,7 +561,7 @@ func luaNS(L *lua.LState) int {
 			return luax.Failf(L, "%s: not running (%s)", c.Subject(), c.State)
 		}
 	}
-	m, err := ns.Of(ns.Root(L), c.PID)
+	m, err := ns.Of(luax.HostRoot(L), c.PID)
 	if err != nil {
 		return luax.Fail(L, fmt.Errorf("%s: %w", c.Subject(), err))
 	}
@@ -583,7 +583,7 @@ func luaCgroup(L *lua.LState) int {
 			return luax.Failf(L, "%s: not running (%s)", c.Subject(), c.State)
 		}
 	}
-	cg, err := cgroup.ForPID(cgroup.Root(L), c.PID)
+	cg, err := cgroup.ForPID(luax.HostRoot(L), c.PID)
 	if err != nil {
 		return luax.Fail(L, fmt.Errorf("%s: %w", c.Subject(), err))
 	}

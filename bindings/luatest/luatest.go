@@ -19,7 +19,6 @@ import (
 
 	"github.com/ctrsh/ctrsh/bindings"
 	"github.com/ctrsh/ctrsh/bindings/luax"
-	"github.com/ctrsh/ctrsh/bindings/proc"
 	"github.com/ctrsh/ctrsh/fixtures/testengine"
 	"github.com/ctrsh/ctrsh/fixtures/trees"
 )
@@ -131,7 +130,7 @@ func newState(t *testing.T, cfg *config) *lua.LState {
 	L.SetGlobal("T", testModule(t, L))
 	L.SetGlobal("fixture", L.NewFunction(func(L *lua.LState) int {
 		root := trees.Unpack(t, L.CheckString(1))
-		proc.SetRoot(L, root)
+		luax.SetHostRoot(L, root)
 		L.Push(lua.LString(root))
 		return 1
 	}))

@@ -59,3 +59,21 @@ func Flush(L *lua.LState) {
 		env.FlushRows()
 	}
 }
+
+// hostRootKey holds the host root of a state in its registry: proc, ns
+// and cgroup read /proc and /sys/fs/cgroup below it.
+const hostRootKey = "ctrsh.hostroot"
+
+// SetHostRoot makes the host modules of L read below dir instead of "/"
+// (tests point it at a fixture tree unpacked by fixtures/trees.Unpack).
+func SetHostRoot(L *lua.LState, dir string) {
+	L.G.Registry.RawSetString(hostRootKey, lua.LString(dir))
+}
+
+// HostRoot is the host root of L: "/" unless SetHostRoot changed it.
+func HostRoot(L *lua.LState) string {
+	if s, ok := L.G.Registry.RawGetString(hostRootKey).(lua.LString); ok && s != "" {
+		return string(s)
+	}
+	return "/"
+}

@@ -9,23 +9,6 @@ import (
 	"github.com/ctrsh/ctrsh/bindings/luax"
 )
 
-// rootKey holds the host root of a state in its registry; proc, ns and
-// cgroup share it, so SetRoot in any of them points all three at a tree.
-const rootKey = "ctrsh.hostroot"
-
-// SetRoot makes the modules of L read below dir instead of "/".
-func SetRoot(L *lua.LState, dir string) {
-	L.G.Registry.RawSetString(rootKey, lua.LString(dir))
-}
-
-// Root is the host root of L: "/" unless SetRoot changed it.
-func Root(L *lua.LState) string {
-	if s, ok := L.G.Registry.RawGetString(rootKey).(lua.LString); ok && s != "" {
-		return string(s)
-	}
-	return "/"
-}
-
 const doc = "ns: namespaces of processes and containers: ids, comparison, entering them"
 
 var funcs = []luax.Func{
@@ -70,7 +53,7 @@ func luaOf(L *lua.LState) int {
 	if failed != 0 {
 		return failed
 	}
-	m, err := Of(Root(L), pid)
+	m, err := Of(luax.HostRoot(L), pid)
 	if err != nil {
 		return luax.Fail(L, withSubject(subject, pid, err))
 	}
@@ -111,7 +94,7 @@ func luaSame(L *lua.LState) int {
 	if failed != 0 {
 		return failed
 	}
-	root := Root(L)
+	root := luax.HostRoot(L)
 	na, err := Of(root, a)
 	if err != nil {
 		return luax.Fail(L, withSubject(sa, a, err))

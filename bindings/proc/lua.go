@@ -10,24 +10,6 @@ import (
 	"github.com/ctrsh/ctrsh/bindings/luax"
 )
 
-// rootKey holds the host root of a state in its registry. proc, ns and
-// cgroup share it: SetRoot in any of them points all three at a tree.
-const rootKey = "ctrsh.hostroot"
-
-// SetRoot makes the modules of L read below dir instead of "/" (tests point
-// it at a fixture tree unpacked by fixtures/trees.Unpack).
-func SetRoot(L *lua.LState, dir string) {
-	L.G.Registry.RawSetString(rootKey, lua.LString(dir))
-}
-
-// Root is the host root of L: "/" unless SetRoot changed it.
-func Root(L *lua.LState) string {
-	if s, ok := L.G.Registry.RawGetString(rootKey).(lua.LString); ok && s != "" {
-		return string(s)
-	}
-	return "/"
-}
-
 // ContainerHook is set by the docker module: it pushes the Container whose
 // id is id (or nil, message) and returns the count of values pushed.
 var ContainerHook func(L *lua.LState, id string) int
@@ -147,7 +129,7 @@ func checkProc(L *lua.LState) *luaProc {
 
 // fsOf returns the FS of L's root, raising when /proc cannot be read at all.
 func fsOf(L *lua.LState) (*FS, error) {
-	return NewFS(Root(L))
+	return NewFS(luax.HostRoot(L))
 }
 
 // checkPID reads a positive integer PID at argument n.
@@ -166,7 +148,7 @@ func checkPID(L *lua.LState, n int) int {
 func Push(L *lua.LState, p *Process) {
 	f, err := fsOf(L)
 	if err != nil {
-		f = &FS{Root: Root(L)}
+		f = &FS{Root: luax.HostRoot(L)}
 	}
 	processType.Push(L, &luaProc{fs: f, p: p})
 }
