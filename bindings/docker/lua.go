@@ -553,15 +553,11 @@ func luaWait(L *lua.LState) int {
 
 func luaNS(L *lua.LState) int {
 	c := Check(L, 1)
-	if c.PID <= 0 {
-		if err := c.Refresh(luax.Ctx(L)); err != nil {
-			return luax.Fail(L, err)
-		}
-		if c.PID <= 0 {
-			return luax.Failf(L, "%s: not running (%s)", c.Subject(), c.State)
-		}
+	pid, err := runningPID(L, c, false)
+	if err != nil {
+		return luax.Fail(L, err)
 	}
-	m, err := ns.Of(luax.HostRoot(L), c.PID)
+	m, err := ns.Of(luax.HostRoot(L), pid)
 	if err != nil {
 		return luax.Fail(L, fmt.Errorf("%s: %w", c.Subject(), err))
 	}
@@ -575,15 +571,11 @@ func luaNS(L *lua.LState) int {
 
 func luaCgroup(L *lua.LState) int {
 	c := Check(L, 1)
-	if c.PID <= 0 {
-		if err := c.Refresh(luax.Ctx(L)); err != nil {
-			return luax.Fail(L, err)
-		}
-		if c.PID <= 0 {
-			return luax.Failf(L, "%s: not running (%s)", c.Subject(), c.State)
-		}
+	pid, err := runningPID(L, c, false)
+	if err != nil {
+		return luax.Fail(L, err)
 	}
-	cg, err := cgroup.ForPID(luax.HostRoot(L), c.PID)
+	cg, err := cgroup.ForPID(luax.HostRoot(L), pid)
 	if err != nil {
 		return luax.Fail(L, fmt.Errorf("%s: %w", c.Subject(), err))
 	}

@@ -27,10 +27,14 @@ func init() {
 	)
 }
 
-// livePID re-reads the container and returns its init's PID now.
-func livePID(L *lua.LState, c *Container) (int, error) {
-	if err := c.Refresh(luax.Ctx(L)); err != nil {
-		return 0, err
+// runningPID returns the PID of c's init, re-read from the engine when the
+// snapshot has none, or always when fresh (entering must not use a PID
+// whose process may have exited since the lookup).
+func runningPID(L *lua.LState, c *Container, fresh bool) (int, error) {
+	if fresh || c.PID <= 0 {
+		if err := c.Refresh(luax.Ctx(L)); err != nil {
+			return 0, err
+		}
 	}
 	if c.PID <= 0 {
 		return 0, fmt.Errorf("%s: not running (%s)", c.Subject(), c.State)
@@ -41,7 +45,7 @@ func livePID(L *lua.LState, c *Container) (int, error) {
 // enter lua c:enter(cmd, opts) returns {code, stdout, stderr} | nil, err.
 func containerEnter(L *lua.LState) int {
 	c := Check(L, 1)
-	pid, err := livePID(L, c)
+	pid, err := runningPID(L, c, true)
 	if err != nil {
 		return luax.Fail(L, err)
 	}
@@ -51,7 +55,7 @@ func containerEnter(L *lua.LState) int {
 // run lua c:run(chunk, ...) returns the chunk's values | nil, err.
 func containerRun(L *lua.LState) int {
 	c := Check(L, 1)
-	pid, err := livePID(L, c)
+	pid, err := runningPID(L, c, true)
 	if err != nil {
 		return luax.Fail(L, err)
 	}
