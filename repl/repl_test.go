@@ -9,13 +9,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
+	"github.com/ctrsh/ctrsh/repl/ptytest"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -69,110 +67,6 @@ func childShell() int {
 	return 0
 }
 
-// term drives a process on a pseudo-terminal: what it prints is collected
-// by a goroutine, and expect waits, bounded, for a pattern in what came
-// after the previous match.
-type term struct {
-	t   *testing.T
-	pty *os.File
-	mu  sync.Mutex
-	out bytes.Buffer
-	pos int
-	eof bool // the pty reported EOF or an error: the shell is gone
-}
-
-func startTerm(t *testing.T, cmd *exec.Cmd) *term {
-	t.Helper()
-	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
-	if err != nil {
-		t.Fatalf("starting %s on a pty: %v", cmd.Path, err)
-	}
-	tm := &term{t: t, pty: f}
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := f.Read(buf)
-			tm.mu.Lock()
-			tm.out.Write(buf[:n])
-			tm.eof = err != nil
-			tm.mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-		f.Close()
-	})
-	return tm
-}
-
-func (tm *term) send(s string) {
-	tm.t.Helper()
-	if _, err := tm.pty.Write([]byte(s)); err != nil {
-		tm.t.Fatalf("writing %q to the pty: %v", s, err)
-	}
-}
-
-// expect waits up to 10 s for pattern in the output after the last match,
-// and moves past it.
-func (tm *term) expect(pattern string) {
-	tm.t.Helper()
-	re := regexp.MustCompile(pattern)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		tm.mu.Lock()
-		rest := tm.out.Bytes()[tm.pos:]
-		loc := re.FindIndex(rest)
-		if loc != nil {
-			tm.pos += loc[1]
-		}
-		all, eof := tm.out.String(), tm.eof
-		tm.mu.Unlock()
-		if loc != nil {
-			return
-		}
-		if eof {
-			tm.t.Fatalf("the shell ended before printing %q; output:\n%q", pattern, all)
-		}
-		if time.Now().After(deadline) {
-			tm.t.Fatalf("no %q in the shell's output within 10 s; output so far:\n%q", pattern, all)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func (tm *term) output() string {
-	tm.mu.Lock()
-	defer tm.mu.Unlock()
-	return tm.out.String()
-}
-
-// wait waits, bounded, for the process to exit and returns its exit code.
-func waitExit(t *testing.T, cmd *exec.Cmd, tm *term) int {
-	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		var exitErr *exec.ExitError
-		if errors.As(err, &exitErr) {
-			return exitErr.ExitCode()
-		}
-		if err != nil {
-			t.Fatalf("waiting for the shell: %v", err)
-		}
-		return 0
-	case <-time.After(10 * time.Second):
-		t.Fatalf("the shell did not exit within 10 s; output:\n%q", tm.output())
-		return -1
-	}
-}
-
 const (
 	prompt     = `ctrsh> `
 	contPrompt = `   \.\.\.> `
@@ -184,90 +78,90 @@ func TestShellOnPty(t *testing.T) {
 	home := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"=1", "HOME="+home, "TERM=xterm")
-	tm := startTerm(t, cmd)
+	tm := ptytest.Start(t, cmd)
 
-	tm.expect(`repl test shell`)
-	tm.expect(prompt)
+	tm.Expect(`repl test shell`)
+	tm.Expect(prompt)
 
 	// An assignment, then an expression: its value is printed.
-	tm.send("x = 41\r")
-	tm.expect(prompt)
-	tm.send("x + 1\r")
-	tm.expect(`\n42\r?\n`)
-	tm.expect(prompt)
+	tm.Send("x = 41\r")
+	tm.Expect(prompt)
+	tm.Send("x + 1\r")
+	tm.Expect(`\n42\r?\n`)
+	tm.Expect(prompt)
 
 	// Several values, tab separated.
-	tm.send("x, 'two', nil\r")
-	tm.expect(`\n41\ttwo\tnil\r?\n`)
-	tm.expect(prompt)
+	tm.Send("x, 'two', nil\r")
+	tm.Expect(`\n41\ttwo\tnil\r?\n`)
+	tm.Expect(prompt)
 
 	// A multi-line for loop: the continuation prompt until `end`.
-	tm.send("for i = 1, 3 do\r")
-	tm.expect(contPrompt)
-	tm.send("print(i * 10)\r")
-	tm.expect(contPrompt)
-	tm.send("end\r")
-	tm.expect(`\n10\r?\n20\r?\n30\r?\n`)
-	tm.expect(prompt)
+	tm.Send("for i = 1, 3 do\r")
+	tm.Expect(contPrompt)
+	tm.Send("print(i * 10)\r")
+	tm.Expect(contPrompt)
+	tm.Send("end\r")
+	tm.Expect(`\n10\r?\n20\r?\n30\r?\n`)
+	tm.Expect(prompt)
 
 	// Tab completion: string.up<TAB> becomes string.upper, which runs.
-	tm.send("string.up")
-	tm.expect(`string\.up`)
-	tm.send("\t")
-	tm.expect(`per`)
-	tm.send(`("abc")` + "\r")
-	tm.expect(`\nABC\r?\n`)
-	tm.expect(prompt)
+	tm.Send("string.up")
+	tm.Expect(`string\.up`)
+	tm.Send("\t")
+	tm.Expect(`per`)
+	tm.Send(`("abc")` + "\r")
+	tm.Expect(`\nABC\r?\n`)
+	tm.Expect(prompt)
 
 	// An error prints with its location and the shell goes on.
-	tm.send(`error("boom")` + "\r")
-	tm.expect(`stdin:1: boom`)
-	tm.expect(prompt)
-	tm.send("x = = 1\r")
-	tm.expect(`stdin:1: syntax error near '='`)
-	tm.expect(prompt)
+	tm.Send(`error("boom")` + "\r")
+	tm.Expect(`stdin:1: boom`)
+	tm.Expect(prompt)
+	tm.Send("x = = 1\r")
+	tm.Expect(`stdin:1: syntax error near '='`)
+	tm.Expect(prompt)
 
 	// Ctrl-C during sleep(30) stops that statement; the shell goes on.
-	tm.send("print(1000 + 42) sleep(30) print('not' .. 'reached')\r")
-	tm.expect(`\n1042\r?\n`)
-	tm.send("\x03")
-	tm.expect(`interrupted`)
-	tm.expect(prompt)
-	tm.send(`print("aft" .. "er")` + "\r")
-	tm.expect(`\nafter\r?\n`)
-	tm.expect(prompt)
+	tm.Send("print(1000 + 42) sleep(30) print('not' .. 'reached')\r")
+	tm.Expect(`\n1042\r?\n`)
+	tm.Send("\x03")
+	tm.Expect(`interrupted`)
+	tm.Expect(prompt)
+	tm.Send(`print("aft" .. "er")` + "\r")
+	tm.Expect(`\nafter\r?\n`)
+	tm.Expect(prompt)
 
 	// Ctrl-C during a Lua loop that calls nothing.
-	tm.send("print(1000 + 7) while true do end\r")
-	tm.expect(`\n1007\r?\n`)
-	tm.send("\x03")
-	tm.expect(`interrupted`)
-	tm.expect(prompt)
+	tm.Send("print(1000 + 7) while true do end\r")
+	tm.Expect(`\n1007\r?\n`)
+	tm.Send("\x03")
+	tm.Expect(`interrupted`)
+	tm.Expect(prompt)
 
 	// Ctrl-C at the prompt clears the line and an unfinished chunk.
-	tm.send("if true then\r")
-	tm.expect(contPrompt)
-	tm.send("\x03")
-	tm.expect(prompt)
-	tm.send("x\r")
-	tm.expect(`\n41\r?\n`)
-	tm.expect(prompt)
+	tm.Send("if true then\r")
+	tm.Expect(contPrompt)
+	tm.Send("\x03")
+	tm.Expect(prompt)
+	tm.Send("x\r")
+	tm.Expect(`\n41\r?\n`)
+	tm.Expect(prompt)
 
 	// Ctrl-D in an unfinished chunk says what is missing and starts again.
-	tm.send("for i = 1, 2 do\r")
-	tm.expect(contPrompt)
-	tm.send("\x04")
-	tm.expect(`stdin:1: syntax error at end of input`)
-	tm.expect(prompt)
+	tm.Send("for i = 1, 2 do\r")
+	tm.Expect(contPrompt)
+	tm.Send("\x04")
+	tm.Expect(`stdin:1: syntax error at end of input`)
+	tm.Expect(prompt)
 
-	if strings.Contains(tm.output(), "notreached") {
-		t.Errorf("the statement went on after Ctrl-C:\n%q", tm.output())
+	if strings.Contains(tm.Output(), "notreached") {
+		t.Errorf("the statement went on after Ctrl-C:\n%q", tm.Output())
 	}
 
 	// Ctrl-D at an empty prompt ends the shell, successfully.
-	tm.send("\x04")
-	if code := waitExit(t, cmd, tm); code != 0 {
-		t.Errorf("exit code %d after Ctrl-D, want 0; output:\n%q", code, tm.output())
+	tm.Send("\x04")
+	if code := tm.Wait(); code != 0 {
+		t.Errorf("exit code %d after Ctrl-D, want 0; output:\n%q", code, tm.Output())
 	}
 
 	hist, err := os.ReadFile(filepath.Join(home, historyName))
