@@ -1,8 +1,6 @@
 package cgroup_test
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"os"
 	"testing"
@@ -12,11 +10,6 @@ import (
 	"github.com/ctrsh/ctrsh/bindings/cgroup"
 	"github.com/ctrsh/ctrsh/fixtures/trees"
 )
-
-func hid(name string) string {
-	s := sha256.Sum256([]byte(name))
-	return hex.EncodeToString(s[:])
-}
 
 func u(v uint64) *uint64   { return &v }
 func f(v float64) *float64 { return &v }
@@ -32,7 +25,7 @@ type want struct {
 	absPath          string
 }
 
-var docker = hid("docker-web")
+var docker = trees.ID("docker-web")
 
 var layouts = []want{
 	{tree: "cgroupv1-cgroupfs", mode: "v1", version: 1, v1: true, limited: true, path: "/docker/" + docker, absPath: "/sys/fs/cgroup/memory/docker/" + docker},
@@ -42,9 +35,9 @@ var layouts = []want{
 	{tree: "hybrid", mode: "hybrid", version: 1, v1: true, limited: true, path: "/system.slice/docker-" + docker + ".scope", absPath: "/sys/fs/cgroup/cpu,cpuacct/system.slice/docker-" + docker + ".scope"},
 	{tree: "cgroupv1-old", mode: "v1", version: 1, v1: true, limited: true, old: true, path: "/docker/" + docker},
 	{tree: "cgroupv2-nopeak", mode: "v2", version: 2, limited: true, noPeak: true, path: "/system.slice/docker-" + docker + ".scope"},
-	{tree: "kubepods-containerd", mode: "v1", version: 1, v1: true, limited: true, path: "/kubepods/burstable/pod8d4c1f2a-5b6e-4f70-9a81-0c2d3e4f5a6b/" + hid("k8s-app")},
-	{tree: "podman", mode: "v2", version: 2, path: "/machine.slice/libpod-" + hid("podman-web") + ".scope/container"},
-	{tree: "crio", mode: "v2", version: 2, limited: true, path: "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1a2b3c4d_5e6f_7081_92a3_b4c5d6e7f809.slice/crio-" + hid("crio-web") + ".scope"},
+	{tree: "kubepods-containerd", mode: "v1", version: 1, v1: true, limited: true, path: "/kubepods/burstable/pod8d4c1f2a-5b6e-4f70-9a81-0c2d3e4f5a6b/" + trees.ID("k8s-app")},
+	{tree: "podman", mode: "v2", version: 2, path: "/machine.slice/libpod-" + trees.ID("podman-web") + ".scope/container"},
+	{tree: "crio", mode: "v2", version: 2, limited: true, path: "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1a2b3c4d_5e6f_7081_92a3_b4c5d6e7f809.slice/crio-" + trees.ID("crio-web") + ".scope"},
 }
 
 func TestFixtureLayouts(t *testing.T) {
@@ -173,7 +166,7 @@ func TestFixtureLayouts(t *testing.T) {
 // Podman limits the scope and runs the container in its child "container".
 func TestFixturePodmanScope(t *testing.T) {
 	root := trees.Unpack(t, "podman")
-	c, err := cgroup.Open(root, "/sys/fs/cgroup/machine.slice/libpod-"+hid("podman-web")+".scope")
+	c, err := cgroup.Open(root, "/sys/fs/cgroup/machine.slice/libpod-"+trees.ID("podman-web")+".scope")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,18 +13,9 @@ import (
 	"time"
 
 	"github.com/ctrsh/ctrsh/bindings/cgroup"
+	"github.com/ctrsh/ctrsh/fixtures/testengine"
 	"github.com/ctrsh/ctrsh/fixtures/trees"
 )
-
-func needRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("this test needs root, and CI runs as root")
-		}
-		t.Skip("needs root")
-	}
-}
 
 func TestHostSelf(t *testing.T) {
 	mode, err := cgroup.DetectMode("/")
@@ -66,7 +57,7 @@ func TestHostSelf(t *testing.T) {
 // (memory and memory+swap), removed at the end of the test.
 func memoryCgroup(t *testing.T, limit int) *cgroup.Cgroup {
 	t.Helper()
-	needRoot(t)
+	testengine.NeedRoot(t, "this test")
 	self, err := cgroup.ForPID("/", os.Getpid())
 	if err != nil {
 		t.Fatal(err)

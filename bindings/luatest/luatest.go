@@ -197,12 +197,7 @@ func testModule(t *testing.T, L *lua.LState) *lua.LTable {
 		return 0
 	}))
 	m.RawSetString("skip_unless_root", L.NewFunction(func(L *lua.LState) int {
-		if os.Geteuid() != 0 {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("this test needs root, and CI runs as root")
-			}
-			t.Skip("needs root")
-		}
+		testengine.NeedRoot(t, "this test")
 		return 0
 	}))
 	return m

@@ -36,21 +36,11 @@ func childState() *lua.LState {
 	return bindings.New(&luax.Env{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin})
 }
 
-func needRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("entering namespaces needs root, and CI runs as root")
-		}
-		t.Skip("entering namespaces needs root")
-	}
-}
-
 // startTarget starts a process in new pid, uts, ipc, net and mount
 // namespaces (its own /proc, hostname ctrsh-test) and returns its PID.
 func startTarget(t *testing.T) int {
 	t.Helper()
-	needRoot(t)
+	testengine.NeedRoot(t, "entering namespaces")
 	cmd := exec.Command("unshare", "--mount-proc", "sh", "-c", "hostname ctrsh-test; echo ready; exec sleep 1000")
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Cloneflags: syscall.CLONE_NEWPID | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC | syscall.CLONE_NEWNET,
@@ -192,7 +182,7 @@ func docker(t *testing.T, args ...string) (string, error) {
 // failing in CI, when there is none) and returns its id and init's PID.
 func engineContainer(t *testing.T, args ...string) (string, int) {
 	t.Helper()
-	needRoot(t)
+	testengine.NeedRoot(t, "entering namespaces")
 	// testengine takes the engine's shared lock, so that no other test
 	// package restarts the engine under this test.
 	id := testengine.Run(t, append([]string{"--hostname", "enter-test"}, args...)...)

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ctrsh/ctrsh/bindings/ns"
+	"github.com/ctrsh/ctrsh/fixtures/testengine"
 	"github.com/ctrsh/ctrsh/fixtures/trees"
 )
 
@@ -38,7 +39,7 @@ func TestOfSelf(t *testing.T) {
 // A process in new uts, ipc, net, pid and mount namespaces differs from us
 // in exactly those.
 func TestSameReal(t *testing.T) {
-	needRoot(t)
+	testengine.NeedRoot(t, "this test")
 	cmd := exec.Command("sleep", "100")
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Cloneflags: syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC | syscall.CLONE_NEWNET | syscall.CLONE_NEWPID | syscall.CLONE_NEWNS,

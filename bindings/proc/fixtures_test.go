@@ -2,8 +2,6 @@ package proc_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"os"
 	"testing"
@@ -14,27 +12,21 @@ import (
 	"github.com/ctrsh/ctrsh/fixtures/trees"
 )
 
-// hid is how the fixture generator made each tree's container id.
-func hid(name string) string {
-	s := sha256.Sum256([]byte(name))
-	return hex.EncodeToString(s[:])
-}
-
 // layouts: each tree, its container's id and runtime, and the PID of the
 // runtime's helper beside it (shim or conmon), which must have no id.
 var layouts = []struct {
 	tree, id, runtime string
 }{
-	{"cgroupv1-cgroupfs", hid("docker-web"), "docker"},
-	{"cgroupv1-systemd", hid("docker-web"), "docker"},
-	{"cgroupv2-systemd", hid("docker-web"), "docker"},
-	{"cgroupv2-cgroupfs", hid("docker-web"), "docker"},
-	{"hybrid", hid("docker-web"), "docker"},
-	{"cgroupv1-old", hid("docker-web"), "docker"},
-	{"cgroupv2-nopeak", hid("docker-web"), "docker"},
-	{"kubepods-containerd", hid("k8s-app"), "containerd"},
-	{"podman", hid("podman-web"), "podman"},
-	{"crio", hid("crio-web"), "crio"},
+	{"cgroupv1-cgroupfs", trees.ID("docker-web"), "docker"},
+	{"cgroupv1-systemd", trees.ID("docker-web"), "docker"},
+	{"cgroupv2-systemd", trees.ID("docker-web"), "docker"},
+	{"cgroupv2-cgroupfs", trees.ID("docker-web"), "docker"},
+	{"hybrid", trees.ID("docker-web"), "docker"},
+	{"cgroupv1-old", trees.ID("docker-web"), "docker"},
+	{"cgroupv2-nopeak", trees.ID("docker-web"), "docker"},
+	{"kubepods-containerd", trees.ID("k8s-app"), "containerd"},
+	{"podman", trees.ID("podman-web"), "podman"},
+	{"crio", trees.ID("crio-web"), "crio"},
 }
 
 func TestFixtureLayouts(t *testing.T) {

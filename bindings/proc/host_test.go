@@ -12,17 +12,8 @@ import (
 	"time"
 
 	"github.com/ctrsh/ctrsh/bindings/proc"
+	"github.com/ctrsh/ctrsh/fixtures/testengine"
 )
-
-func needRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("this test needs root, and CI runs as root")
-		}
-		t.Skip("needs root")
-	}
-}
 
 func TestHostSelf(t *testing.T) {
 	p, err := proc.Get(os.Getpid())
@@ -45,7 +36,7 @@ func TestHostSelf(t *testing.T) {
 
 // A process in a PID namespace of its own is PID 1 there.
 func TestHostPIDNamespace(t *testing.T) {
-	needRoot(t)
+	testengine.NeedRoot(t, "this test")
 	cmd := exec.Command("sleep", "100")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

@@ -7,17 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-func needRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("trust checks apply to root; CI runs as root")
-		}
-		t.Skip("trust checks apply when ctrsh runs as root")
-	}
-}
+	"github.com/ctrsh/ctrsh/fixtures/testengine"
+)
 
 func writePlaybook(t *testing.T, dir, name, src string, mode os.FileMode) string {
 	t.Helper()
@@ -32,7 +24,7 @@ func writePlaybook(t *testing.T, dir, name, src string, mode os.FileMode) string
 }
 
 func TestPlaybookTrust(t *testing.T) {
-	needRoot(t)
+	testengine.NeedRoot(t, "the trust check (applied to root)")
 	dir := t.TempDir()
 	good := writePlaybook(t, dir, "good.lua", `print("ran")`, 0o644)
 	groupW := writePlaybook(t, dir, "groupw.lua", `print("ran")`, 0o664)
