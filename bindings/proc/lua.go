@@ -159,6 +159,11 @@ func luaGet(L *lua.LState) int {
 	if err != nil {
 		return luax.Fail(L, err)
 	}
+	return pushPID(L, f, pid)
+}
+
+// pushPID reads process pid and pushes it, or nil and the message.
+func pushPID(L *lua.LState, f *FS, pid int) int {
 	p, err := f.Get(pid)
 	if err != nil {
 		return luax.Fail(L, err)
@@ -176,12 +181,7 @@ func luaSelf(L *lua.LState) int {
 	if err != nil {
 		return luax.Fail(L, err)
 	}
-	p, err := f.Get(pid)
-	if err != nil {
-		return luax.Fail(L, err)
-	}
-	processType.Push(L, &luaProc{fs: f, p: p})
-	return 1
+	return pushPID(L, f, pid)
 }
 
 func luaList(L *lua.LState) int {
