@@ -34,7 +34,9 @@ type Options struct {
 	User string
 	// Env is added to the environment of the command (KEY=VALUE, overriding),
 	// which starts as the target's own environment (/proc/PID/environ); a PATH
-	// is added when it has none. ctrsh's environment never crosses.
+	// is added when it has none. ctrsh's environment never crosses, and the
+	// command's is applied only at execve inside the container (Exec; Run's
+	// chunk starts with an empty environment).
 	Env []string
 	// Stdin, Stdout and Stderr are the command's stdio; nil is /dev/null.
 	// An *os.File (a terminal) is passed as it is.

@@ -331,7 +331,7 @@ func TestTargetGone(t *testing.T) {
 	bothPaths(t, func(t *testing.T) {
 		tg := startTarget(t, "true")
 		o := Options{PID: tg.pid}
-		cfg, _, err := prepare(&o, []string{"hostname"}, false)
+		cfg, err := prepare(&o, []string{"hostname"}, false)
 		if err != nil {
 			t.Fatal(err)
 		}

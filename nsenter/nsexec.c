@@ -23,9 +23,14 @@
  *      sent by kill(2) and exits with the child's status (128+N when the
  *      child dies of signal N);
  *   6. the child marks every fd from 3 up close-on-exec (CVE-2024-21626),
- *      then either execs the command, found on PATH inside the container, or
- *      returns so that the Go runtime starts and runs a chunk
- *      (ctrsh_nsenter_child_fd tells the Go side which fd to talk on).
+ *      then either execs the command, found on PATH inside the container,
+ *      with the environment of the config record, or returns so that the Go
+ *      runtime starts and runs a chunk (ctrsh_nsenter_child_fd tells the Go
+ *      side which fd to talk on), with an empty environment.
+ *
+ * This process's own environment is the gate and nothing else: ctrsh builds
+ * it, so nothing of the target's (LD_PRELOAD, GODEBUG) reaches the host's
+ * dynamic loader or the Go runtime.
  *
  * A failure writes a tagged message on the status socket and exits with a
  * distinct code: 125 setup, 126 cannot execute, 127 not found.
@@ -96,6 +101,8 @@ struct config {
 	int ncgroups;
 	char **argv;
 	int argc;
+	char **envp; /* the command's environment, for execve inside */
+	int nenv;
 };
 
 static const struct {
@@ -223,7 +230,8 @@ static void read_config(int fd, struct config *c)
 	c->pidfd = -1;
 	c->argv = calloc(nuls + 1, sizeof(char *));
 	c->cgroups = calloc(nuls + 1, sizeof(char *));
-	if (c->argv == NULL || c->cgroups == NULL)
+	c->envp = calloc(nuls + 1, sizeof(char *));
+	if (c->argv == NULL || c->cgroups == NULL || c->envp == NULL)
 		bail("config");
 
 	p = data;
@@ -254,6 +262,8 @@ static void read_config(int fd, struct config *c)
 			c->cgroups[c->ncgroups++] = val;
 		else if (strcmp(key, "arg") == 0)
 			c->argv[c->argc++] = val;
+		else if (strcmp(key, "env") == 0)
+			c->envp[c->nenv++] = val;
 		else
 			bailx(EXIT_SETUP, TAG_ERROR, "config: unknown key %s", key);
 	}
@@ -445,9 +455,23 @@ static void cloexec_from(int lowfd)
 	}
 }
 
-/* exec_command execs argv, searching PATH (of the command's environment) inside the container. */
-static void exec_command(char **argv) __attribute__((noreturn));
-static void exec_command(char **argv)
+/* env_get is getenv over envp. */
+static const char *env_get(char **envp, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; *envp != NULL; envp++)
+		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+			return *envp + n + 1;
+	return NULL;
+}
+
+/*
+ * exec_command execs argv with the environment envp, searching the PATH of
+ * envp inside the container.
+ */
+static void exec_command(char **argv, char **envp) __attribute__((noreturn));
+static void exec_command(char **argv, char **envp)
 {
 	const char *file = argv[0], *path, *p;
 	char buf[PATH_MAX];
@@ -456,12 +480,12 @@ static void exec_command(char **argv)
 	if (*file == '\0')
 		bailx(EXIT_NOT_FOUND, TAG_NOT_FOUND, "%s", file);
 	if (strchr(file, '/') != NULL) {
-		execve(file, argv, environ);
+		execve(file, argv, envp);
 		if (errno == ENOENT || errno == ENOTDIR)
 			bailx(EXIT_NOT_FOUND, TAG_NOT_FOUND, "%s", file);
 		bailx(EXIT_CANNOT_EXEC, TAG_ERROR, "exec %s: %s", file, strerror(errno));
 	}
-	path = getenv("PATH");
+	path = env_get(envp, "PATH");
 	if (path == NULL || *path == '\0')
 		path = DEFAULT_PATH;
 	for (p = path;; p++) {
@@ -471,7 +495,7 @@ static void exec_command(char **argv)
 			snprintf(buf, sizeof(buf), "%s", file);
 		else
 			snprintf(buf, sizeof(buf), "%.*s/%s", (int)dlen, p, file);
-		execve(buf, argv, environ);
+		execve(buf, argv, envp);
 		switch (errno) {
 		case EACCES:
 			eacces = 1;
@@ -552,11 +576,12 @@ void ctrsh_nsexec(void)
 	if (gate == NULL)
 		return;
 	status_fd = parse_int(GATE_ENV, gate);
-	unsetenv(GATE_ENV);
 	if (fstat(status_fd, &st) < 0 || !S_ISSOCK(st.st_mode)) {
 		status_fd = -1;
 		bailx(EXIT_SETUP, TAG_ERROR, "%s is set but fd %s is not ctrsh's status socket", GATE_ENV, gate);
 	}
+	/* A chunk's Go runtime starts with no environment at all. */
+	clearenv();
 
 	/* Before anything of the container can see us. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
@@ -615,5 +640,5 @@ void ctrsh_nsexec(void)
 		ctrsh_nsenter_child_fd = status_fd;
 		return;
 	}
-	exec_command(c.argv);
+	exec_command(c.argv, c.envp);
 }

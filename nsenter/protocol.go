@@ -10,9 +10,12 @@ import (
 
 // The protocol between the Go parent and the C constructor (nsexec.c).
 //
-// The parent starts a sealed copy of its own binary with the environment
-// variable gateEnv set to the number of the child's end of a socketpair, the
-// status socket (fd 3), and the target's pidfd as fd 4. On the socket it
+// The parent starts a sealed copy of its own binary with an environment of
+// one variable, gateEnv, set to the number of the child's end of a
+// socketpair, the status socket (fd 3), and the target's pidfd as fd 4.
+// Nothing else of the target's environment, or of ours, is in it: the host's
+// dynamic loader and the Go runtime of the helper read their settings
+// (LD_PRELOAD, GODEBUG...) from it before any namespace is joined. On the socket it
 // writes a config record, then (chunk mode) the payload, then shuts down its
 // writing side. The record is configMagic, a little-endian uint32 length,
 // and "key\x00value\x00" pairs:
@@ -23,6 +26,8 @@ import (
 //	workdir  chdir there after joining  user  "user[:group]" inside
 //	cgroup   a host cgroup.procs file to join (repeated)
 //	arg      one argv element (repeated, exec mode)
+//	env      one KEY=VALUE of the command's environment (repeated, exec
+//	         mode), given to execve inside the container
 //
 // Back on the socket comes one message: tagError, tagGone or tagNotFound followed by
 // text (the helper then exits ExitSetup, ExitCannotExec or ExitNotFound),
@@ -67,6 +72,7 @@ type config struct {
 	user    string
 	cgroups []string
 	argv    []string
+	env     []string // the command's environment (exec mode)
 }
 
 func (c *config) encode() ([]byte, error) {
@@ -109,6 +115,11 @@ func (c *config) encode() ([]byte, error) {
 	}
 	for _, a := range c.argv {
 		if err := put("arg", a); err != nil {
+			return nil, err
+		}
+	}
+	for _, kv := range c.env {
+		if err := put("env", kv); err != nil {
 			return nil, err
 		}
 	}

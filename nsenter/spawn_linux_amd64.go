@@ -79,7 +79,7 @@ func spawn(ctx context.Context, o *Options, argv []string, payload []byte) (int,
 	pidFile := os.NewFile(uintptr(pidfd), "pidfd")
 	defer pidFile.Close()
 
-	cfg, environ, err := prepare(o, argv, payload != nil)
+	cfg, err := prepare(o, argv, payload != nil)
 	if err != nil {
 		return 0, nil, wrap(err)
 	}
@@ -127,7 +127,10 @@ func spawn(ctx context.Context, o *Options, argv []string, payload []byte) (int,
 	// TestMain forgot ChildPayload run no tests inside the container, and
 	// ctrsh's own main fail with a usage error.
 	cmd.Args = []string{"ctrsh-nsenter", "-test.run=^$"}
-	cmd.Env = append(environ, gateEnv+"="+strconv.Itoa(statusFD))
+	// The helper's environment is ours to build, and holds nothing but the
+	// gate: the host's loader and Go runtime read it before any namespace
+	// is joined. The command's environment is in the config record.
+	cmd.Env = []string{gateEnv + "=" + strconv.Itoa(statusFD)}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdin, o.Stdout, o.Stderr
 	cmd.ExtraFiles = []*os.File{childSock, pidFile} // fds 3 and 4
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -197,19 +200,19 @@ func spawn(ctx context.Context, o *Options, argv []string, payload []byte) (int,
 }
 
 // prepare reads what is needed about the target (and us) and decides what
-// to join. It returns the config for the helper and the command's environment.
-func prepare(o *Options, argv []string, run bool) (*config, []string, error) {
+// to join, and returns the config for the helper.
+func prepare(o *Options, argv []string, run bool) (*config, error) {
 	who := strconv.Itoa(o.PID)
 	if o.PID == 1 && !o.AllowHost {
-		return nil, nil, fmt.Errorf("entering the host's init is %w (allow_host permits it)", ErrRefused)
+		return nil, fmt.Errorf("entering the host's init is %w (allow_host permits it)", ErrRefused)
 	}
 	mine, err := readNamespaces("self")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	theirs, err := readNamespaces(who)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var kinds []string
 	if o.Namespaces == nil {
@@ -220,12 +223,12 @@ func prepare(o *Options, argv []string, run bool) (*config, []string, error) {
 		}
 	} else {
 		if _, err := nsMask(o.Namespaces); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		for _, k := range o.Namespaces {
 			ino, ok := theirs[k]
 			if !ok {
-				return nil, nil, fmt.Errorf("namespace %s: not available on this kernel", k)
+				return nil, fmt.Errorf("namespace %s: not available on this kernel", k)
 			}
 			if mine[k] != ino {
 				kinds = append(kinds, k)
@@ -233,40 +236,47 @@ func prepare(o *Options, argv []string, run bool) (*config, []string, error) {
 		}
 	}
 	if len(kinds) == 0 && !o.AllowHost {
-		return nil, nil, fmt.Errorf("it shares every namespace asked for with ctrsh, it is not in a container: entering is %w (allow_host permits it)", ErrRefused)
+		return nil, fmt.Errorf("it shares every namespace asked for with ctrsh, it is not in a container: entering is %w (allow_host permits it)", ErrRefused)
 	}
 	mask, err := nsMask(kinds)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	cfg := &config{pid: o.PID, nsmask: mask, run: run, nsfiles: forceNsFiles, workdir: o.Workdir, user: o.User, argv: argv}
 
 	if o.JoinCgroup {
 		b, err := os.ReadFile("/proc/" + who + "/cgroup")
 		if err != nil {
-			return nil, nil, fmt.Errorf("cgroup: %w", err)
+			return nil, fmt.Errorf("cgroup: %w", err)
 		}
 		lines, err := parseCgroupFile(b)
 		if err != nil {
-			return nil, nil, fmt.Errorf("/proc/%s/cgroup: %w", who, err)
+			return nil, fmt.Errorf("/proc/%s/cgroup: %w", who, err)
 		}
 		mi, err := os.ReadFile("/proc/self/mountinfo")
 		if err != nil {
-			return nil, nil, fmt.Errorf("cgroup: %w", err)
+			return nil, fmt.Errorf("cgroup: %w", err)
 		}
 		if cfg.cgroups, err = cgroupProcsPaths(lines, parseMountinfoCgroups(mi)); err != nil {
-			return nil, nil, fmt.Errorf("cgroup: %w", err)
+			return nil, fmt.Errorf("cgroup: %w", err)
 		}
 	}
 
-	// The command's environment is the target's, never ours.
+	if run {
+		// A chunk's Go runtime and Lua state start with an empty
+		// environment: none of the target's settings (GODEBUG, LUA_PATH).
+		return cfg, nil
+	}
+	// The command's environment is the target's, as docker exec gives it,
+	// never ours. It is data for execve inside the container.
 	var base []string
 	if b, err := os.ReadFile("/proc/" + who + "/environ"); err == nil {
 		base = parseEnviron(b)
 	} else if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, ErrTargetGone
+		return nil, ErrTargetGone
 	}
-	return cfg, mergeEnv(base, o.Env), nil
+	cfg.env = mergeEnv(base, o.Env)
+	return cfg, nil
 }
 
 func exitCode(ps *os.ProcessState) int {

@@ -79,7 +79,6 @@ type RunOptions struct {
 	JoinCgroup     bool
 	Workdir        string
 	User           string
-	Env            []string
 	Stdout, Stderr io.Writer // where print() inside goes
 	AllowHost      bool
 	ChunkName      string // for error messages, default "=(run)"
@@ -99,7 +98,7 @@ func RunChunk(ctx context.Context, L *lua.LState, pid int, chunk string, args []
 	}
 	result, _, err := nsenter.Run(ctx, nsenter.Options{
 		PID: pid, Namespaces: o.Namespaces, JoinCgroup: o.JoinCgroup, Workdir: o.Workdir, User: o.User,
-		Env: o.Env, Stdout: o.Stdout, Stderr: o.Stderr, AllowHost: o.AllowHost,
+		Stdout: o.Stdout, Stderr: o.Stderr, AllowHost: o.AllowHost,
 	}, payload)
 	if err != nil {
 		return nil, err

@@ -21,7 +21,13 @@ func engineEnv(t *testing.T, extra ...string) []string {
 // startBusybox starts a named busybox container and waits until its init
 // runs its command (not runc's init any more).
 func startBusybox(t *testing.T, name string, args ...string) string {
-	id := testengine.Run(t, append([]string{"--name", name, "--hostname", name}, append([]string{testengine.BusyboxImage}, args...)...)...)
+	return startBusyboxWith(t, name, nil, args...)
+}
+
+// startBusyboxWith is startBusybox with more docker run options (-e K=V).
+func startBusyboxWith(t *testing.T, name string, opts []string, args ...string) string {
+	run := append([]string{"--name", name, "--hostname", name}, opts...)
+	id := testengine.Run(t, append(append(run, testengine.BusyboxImage), args...)...)
 	for i := 0; i < 100; i++ {
 		pid := testengine.MustDocker(t, "inspect", "--format", "{{.State.Pid}}", id)
 		comm, _ := os.ReadFile("/proc/" + pid + "/comm")

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ctrsh/ctrsh/fixtures/testengine"
+)
+
+// hostileLib builds a shared library whose constructor (and LD_AUDIT entry
+// point) appends to marker: were the host's dynamic loader ever to load it
+// for ctrsh, the marker would say so.
+func hostileLib(t *testing.T, marker string) string {
+	t.Helper()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "hostile.c")
+	code := `#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static void mark(const char *how)
+{
+	char buf[128];
+	int fd = open(MARKER, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (fd < 0)
+		return;
+	snprintf(buf, sizeof(buf), "%s pid %d uid %d\n", how, (int)getpid(), (int)getuid());
+	if (write(fd, buf, strlen(buf)) < 0) {
+	}
+	close(fd);
+}
+
+__attribute__((constructor)) static void init(void) { mark("constructor"); }
+
+unsigned int la_version(unsigned int v)
+{
+	mark("la_version");
+	return v;
+}
+`
+	if err := os.WriteFile(src, []byte(code), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lib := filepath.Join(dir, "libhostile.so")
+	out, err := exec.Command("gcc", "-shared", "-fPIC", "-o", lib, fmt.Sprintf("-DMARKER=%q", marker), src).CombinedOutput()
+	if err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+	// The library really is loaded where the loader is told to: the check
+	// below would prove nothing otherwise.
+	if out, err := exec.Command("env", "LD_PRELOAD="+lib, "true").CombinedOutput(); err != nil {
+		t.Fatalf("LD_PRELOAD=%s true: %v\n%s", lib, err, out)
+	}
+	if b, _ := os.ReadFile(marker); !strings.Contains(string(b), "constructor") {
+		t.Fatalf("the hostile library did not mark %s when preloaded: %q", marker, b)
+	}
+	os.Remove(marker)
+	return lib
+}
+
+// A container whose environment names a host library for the dynamic
+// loader (LD_PRELOAD, LD_AUDIT, LD_LIBRARY_PATH) and settings for Go's
+// runtime and Lua: no way in runs that library as host root, and the
+// command inside still gets the container's environment.
+func TestEntryIgnoresTargetEnvironment(t *testing.T) {
+	testengine.NeedRoot(t, "entering namespaces")
+	marker := filepath.Join(t.TempDir(), "loaded")
+	lib := hostileLib(t, marker)
+	name := fmt.Sprintf("hostile-env-%d", time.Now().UnixNano())
+	startBusyboxWith(t, name, []string{"-e", "LD_PRELOAD=" + lib, "-e", "LD_AUDIT=" + lib, "-e", "LD_LIBRARY_PATH=" + filepath.Dir(lib),
+		"-e", "GODEBUG=madvdontneed=0", "-e", "GOTRACEBACK=crash", "-e", "LUA_PATH=/evil/?.lua", "-e", "GREETING=from-the-image"},
+		"sleep", "1000")
+	env := engineEnv(t, "CTRSH_AUDIT_FILE="+filepath.Join(t.TempDir(), "audit.jsonl"))
+	pid := strings.TrimSpace(testengine.MustDocker(t, "inspect", "--format", "{{.State.Pid}}", name))
+
+	ways := []struct {
+		name string
+		args []string
+	}{
+		{"ctrsh nsenter", []string{"nsenter", "-t", name, "--", "true"}},
+		{"c:enter", []string{"-e", `assert(assert(docker.container(arg[1])):enter{"true"})`, name}},
+		{"c:run", []string{"-e", `assert(assert(docker.container(arg[1])):run[[ return 1 ]])`, name}},
+		{"ns.enter by name", []string{"-e", `assert(ns.enter(arg[1], {"true"}))`, name}},
+		{"ns.enter by pid", []string{"-e", `assert(ns.enter(tonumber(arg[1]), {"true"}))`, pid}},
+		{"ns.run by name", []string{"-e", `assert(ns.run(arg[1], [[ return 1 ]]))`, name}},
+		{"ns.run by pid", []string{"-e", `assert(ns.run(tonumber(arg[1]), [[ return 1 ]]))`, pid}},
+	}
+	for _, w := range ways {
+		r := ctrshEnv(t, env, "", w.args...)
+		if r.code != 0 {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", w.name, r.code, r.stdout, r.stderr)
+		}
+		if b, err := os.ReadFile(marker); err == nil {
+			t.Errorf("%s loaded the container's LD_* library on the host: %q", w.name, b)
+			os.Remove(marker)
+		}
+	}
+
+	// The command inside sees the container's own variables, env= on top.
+	r := ctrshEnv(t, env, "", "-e", `io.write(assert(assert(docker.container(arg[1])):enter({"env"}, {env = {EXTRA = "x"}})).stdout)`, name)
+	for _, want := range []string{"GREETING=from-the-image", "LD_PRELOAD=" + lib, "LUA_PATH=/evil/?.lua", "EXTRA=x", "HOSTNAME=" + name} {
+		if !strings.Contains(r.stdout, want+"\n") {
+			t.Errorf("c:enter{\"env\"} lacks %s: exit %d, stdout %q, stderr %q", want, r.code, r.stdout, r.stderr)
+		}
+	}
+	if strings.Contains(r.stdout, "_CTRSH_NSENTER") || strings.Contains(r.stdout, "CTRSH_AUDIT_FILE") {
+		t.Errorf("ctrsh's own environment reached the command: %q", r.stdout)
+	}
+	r = ctrshEnv(t, env, "", "nsenter", "-t", name, "--", "env")
+	if r.code != 0 || !strings.Contains(r.stdout, "GREETING=from-the-image\n") || strings.Contains(r.stdout, "CTRSH_AUDIT_FILE") {
+		t.Errorf("ctrsh nsenter -- env: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+
+	// A chunk's Go runtime and Lua state start with none of the target's
+	// settings (GODEBUG, GOTRACEBACK, LUA_PATH).
+	r = ctrshEnv(t, env, "", "-e", `
+		local c = assert(docker.container(arg[1]))
+		print(assert(c:run[[ return string.format("%s|%s|%s|%s", tostring(os.getenv("GODEBUG")),
+			tostring(os.getenv("GOTRACEBACK")), tostring(os.getenv("LUA_PATH")), package.path) ]]))`, name)
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "nil|nil|nil|") || strings.Contains(r.stdout, "/evil/") {
+		t.Errorf("c:run's state: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
