@@ -14,7 +14,15 @@ package nsenter
 import (
 	"errors"
 	"io"
+	"time"
 )
+
+// Grace is how long an entered command whose context ended has between
+// SIGTERM and SIGKILL (and how long its output may linger after it exited).
+// A caller that gives up on a run that does not stop (ctrsh's watchdog, after
+// --timeout or a signal) waits longer than this, so that the command is
+// always killed before the caller exits.
+const Grace = 2 * time.Second
 
 // Options say which process to enter, how, and where the command's stdio goes.
 type Options struct {

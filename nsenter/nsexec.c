@@ -22,7 +22,10 @@
  *      stays as a relay: it forwards SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGUSR*
  *      sent by kill(2) and exits with the child's status (128+N when the
  *      child dies of signal N);
- *   6. the child marks every fd from 3 up close-on-exec (CVE-2024-21626),
+ *   6. the child switches to user=, then asks for SIGKILL when the relay
+ *      dies (PR_SET_PDEATHSIG: after the switch, which clears it), so that
+ *      nothing entered outlives ctrsh, whose death kills the relay;
+ *   7. it marks every fd from 3 up close-on-exec (CVE-2024-21626),
  *      then either execs the command, found on PATH inside the container,
  *      with the environment of the config record, or returns so that the Go
  *      runtime starts and runs a chunk (ctrsh_nsenter_child_fd tells the Go
@@ -615,15 +618,6 @@ void ctrsh_nsexec(void)
 	}
 
 	/* The child: in every namespace joined, PID namespace included. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-		bail("prctl(PR_SET_PDEATHSIG)");
-	/*
-	 * The relay is outside our PID namespace, so getppid() is 0 while it
-	 * lives; were it already gone, we would have been reparented to an
-	 * init that we can see.
-	 */
-	if (getppid() != 0 && getppid() != parent)
-		_exit(EXIT_SETUP);
 	for (i = 0; i < NRELAYED; i++)
 		signal(relayed[i], SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
@@ -632,6 +626,17 @@ void ctrsh_nsexec(void)
 
 	if (c.user != NULL && *c.user != '\0')
 		switch_user(c.user);
+
+	/*
+	 * Die with the relay (and so with ctrsh). Set after the switch to
+	 * user=, which clears it, as runc does. The relay is outside our PID
+	 * namespace, so getppid() is 0 while it lives; were it already gone,
+	 * we would have been reparented to an init that we can see.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		bail("prctl(PR_SET_PDEATHSIG)");
+	if (getppid() != 0 && getppid() != parent)
+		_exit(EXIT_SETUP);
 
 	/* Only stdio (and the status socket, until exec) may reach the container. */
 	cloexec_from(3);

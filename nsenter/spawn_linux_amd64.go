@@ -23,7 +23,7 @@ import (
 // (128+N when it was killed by signal N). err is non-nil when entering
 // failed: code is then ExitSetup, ExitCannotExec or ExitNotFound (wrapping
 // ErrNotFound), or 0 when nothing was started; and when ctx ended the run
-// (the command was sent SIGTERM, then SIGKILL after a grace period).
+// (the command was sent SIGTERM, then SIGKILL after Grace).
 // A command without a slash is searched on the PATH of its environment,
 // inside the container's mount namespace.
 func Exec(ctx context.Context, opts Options, argv []string) (code int, err error) {
@@ -44,10 +44,6 @@ func Run(ctx context.Context, opts Options, payload []byte) (result []byte, code
 	code, result, err = spawn(ctx, &opts, nil, payload)
 	return result, code, err
 }
-
-// grace is how long a cancelled command has between SIGTERM and SIGKILL,
-// and how long its output may linger after it exited.
-var grace = 5 * time.Second
 
 // Test hooks: forceNsFiles takes the /proc/PID/ns/* path even where
 // setns(pidfd) works; afterPin runs once the target is pinned.
@@ -135,7 +131,7 @@ func spawn(ctx context.Context, o *Options, argv []string, payload []byte) (int,
 	cmd.ExtraFiles = []*os.File{childSock, pidFile} // fds 3 and 4
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = grace
+	cmd.WaitDelay = Grace
 	err = cmd.Start()
 	childSock.Close()
 	pidFile.Close()
@@ -164,7 +160,7 @@ func spawn(ctx context.Context, o *Options, argv []string, payload []byte) (int,
 	waitErr := cmd.Wait()
 	// The socket closes with the child (or at exec); a grandchild cannot
 	// hold it (close-on-exec), but never hang on it.
-	_ = parentSock.SetReadDeadline(time.Now().Add(grace))
+	_ = parentSock.SetReadDeadline(time.Now().Add(Grace))
 	<-read
 
 	code := exitCode(cmd.ProcessState)

@@ -5,7 +5,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -125,5 +127,100 @@ func TestEntryIgnoresTargetEnvironment(t *testing.T) {
 			tostring(os.getenv("GOTRACEBACK")), tostring(os.getenv("LUA_PATH")), package.path) ]]))`, name)
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "nil|nil|nil|") || strings.Contains(r.stdout, "/evil/") {
 		t.Errorf("c:run's state: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// processesIn lists the host PIDs of processes in container id's PID
+// namespace whose command line is argv.
+func processesIn(t *testing.T, id string, argv ...string) []int {
+	want := strings.Join(argv, "\x00") + "\x00"
+	initPID, _ := testengine.Docker(t, "inspect", "--format", "{{.State.Pid}}", id)
+	pidns, err := os.Readlink("/proc/" + strings.TrimSpace(initPID) + "/ns/pid")
+	if err != nil {
+		return nil
+	}
+	var out []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		ns, _ := os.Readlink("/proc/" + e.Name() + "/ns/pid")
+		if string(cmdline) == want && ns == pidns {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// waitGone waits up to d for the processes of container id running argv
+// to be gone, and returns those left.
+func waitGone(t *testing.T, id string, d time.Duration, argv ...string) []int {
+	deadline := time.Now().Add(d)
+	for {
+		left := processesIn(t, id, argv...)
+		if len(left) == 0 || time.Now().After(deadline) {
+			return left
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// A command entered as another user (user= drops root, and with it the
+// parent-death signal set before) never outlives ctrsh: not after
+// --timeout, not after kill -9.
+func TestEnteredCommandDiesWithCtrsh(t *testing.T) {
+	testengine.NeedRoot(t, "entering namespaces")
+	name := fmt.Sprintf("outlive-%d", time.Now().UnixNano())
+	id := startBusybox(t, name, "sleep", "1000")
+	env := engineEnv(t, "CTRSH_AUDIT_FILE="+filepath.Join(t.TempDir(), "audit.jsonl"))
+	const enter = `local c = assert(docker.container(arg[1])) print(c:enter({"sleep", "1234"}, {user = "nobody"}))`
+	t.Cleanup(func() {
+		for _, pid := range processesIn(t, id, "sleep", "1234") {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+
+	r := ctrshEnv(t, env, "", "--timeout", "2s", "-e", enter, name)
+	if r.code != 124 {
+		t.Errorf("--timeout 2s: exit %d, want 124; stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if left := waitGone(t, id, 5*time.Second, "sleep", "1234"); len(left) > 0 {
+		t.Errorf("after --timeout: sleep 1234 still runs in the container 5 s later (host PIDs %v)", left)
+	}
+
+	// A command that ignores SIGTERM is killed when nsenter's grace ends,
+	// which is before the watchdog's: the run unwinds (no hard exit) and
+	// the end of the entry is audited.
+	const stubborn = `local c = assert(docker.container(arg[1]))
+		print(c:enter({"sh", "-c", "trap '' TERM; exec sleep 1234"}, {user = "nobody"}))`
+	r = ctrshEnv(t, env, "", "--timeout", "1s", "-e", stubborn, name)
+	if r.code != 124 || strings.Contains(r.stderr, "hard exit") {
+		t.Errorf("--timeout 1s, SIGTERM ignored: exit %d, want 124 without a hard exit; stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if left := waitGone(t, id, 5*time.Second, "sleep", "1234"); len(left) > 0 {
+		t.Errorf("after --timeout, SIGTERM ignored: sleep 1234 still runs in the container 5 s later (host PIDs %v)", left)
+	}
+
+	cmd := exec.Command(ctrshBinary(t), "-e", enter, name)
+	cmd.Env = env
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(processesIn(t, id, "sleep", "1234")) == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(processesIn(t, id, "sleep", "1234")) == 0 {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatal("sleep 1234 never started in the container")
+	}
+	cmd.Process.Kill() // SIGKILL: nothing of ctrsh's runs after it
+	cmd.Wait()
+	if left := waitGone(t, id, 5*time.Second, "sleep", "1234"); len(left) > 0 {
+		t.Errorf("after kill -9 of ctrsh: sleep 1234 still runs in the container 5 s later (host PIDs %v)", left)
 	}
 }

@@ -17,11 +17,16 @@ import (
 
 	"github.com/ctrsh/ctrsh/bindings"
 	"github.com/ctrsh/ctrsh/bindings/luax"
+	"github.com/ctrsh/ctrsh/nsenter"
 )
 
-// grace is how long a cancelled run has to unwind before ctrsh exits hard
-// (a Go builtin that does not honour its context cannot stop the VM).
-const grace = 2 * time.Second
+// grace is how long a cancelled run (--timeout, a signal) has to unwind
+// before ctrsh exits hard (a Go builtin that does not honour its context
+// cannot stop the VM). It is the longest grace of all: an entered command
+// is sent SIGTERM when the run is cancelled and SIGKILL nsenter.Grace
+// later, so it is always gone, and the end of its entry audited, before
+// ctrsh gives up.
+const grace = 2 * nsenter.Grace
 
 // chunk is a script to run: its chunk name (for messages), source, and the
 // arguments of Lua's arg table.
