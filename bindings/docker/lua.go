@@ -464,7 +464,14 @@ func luaExec(L *lua.LState) int {
 		eo.Stdin = &s
 	}
 	eo.Timeout, _ = o.Duration("timeout")
-	done := luax.Audit(L, "exec", c.Name, map[string]any{"id": c.ID, "cmd": argv, "user": eo.User})
+	fields := map[string]any{"id": c.ID, "cmd": argv}
+	if eo.User != "" {
+		fields["as_user"] = eo.User // "user" is who ran ctrsh
+	}
+	done, err := luax.Audit(L, "exec", c.Subject(), fields)
+	if err != nil {
+		return luax.Fail(L, err)
+	}
 	res, err := c.Exec(luax.Ctx(L), argv, eo)
 	var code any
 	if res != nil {
@@ -485,8 +492,11 @@ func luaExec(L *lua.LState) int {
 func lifecycle(action string, fn func(*Container, context.Context) error) lua.LGFunction {
 	return func(L *lua.LState) int {
 		c := Check(L, 1)
-		done := luax.Audit(L, action, c.Name, map[string]any{"id": c.ID})
-		err := fn(c, luax.Ctx(L))
+		done, err := luax.Audit(L, action, c.Subject(), map[string]any{"id": c.ID})
+		if err != nil {
+			return luax.Fail(L, err)
+		}
+		err = fn(c, luax.Ctx(L))
 		done(err, nil)
 		if err != nil {
 			return luax.Fail(L, err)
@@ -508,8 +518,11 @@ func luaStop(action string, fn func(*Container, context.Context, *time.Duration)
 		if timeout != nil {
 			fields["timeout"] = timeout.Seconds()
 		}
-		done := luax.Audit(L, action, c.Name, fields)
-		err := fn(c, luax.Ctx(L), timeout)
+		done, err := luax.Audit(L, action, c.Subject(), fields)
+		if err != nil {
+			return luax.Fail(L, err)
+		}
+		err = fn(c, luax.Ctx(L), timeout)
 		done(err, nil)
 		if err != nil {
 			return luax.Fail(L, err)
@@ -531,8 +544,11 @@ func luaKill(L *lua.LState) int {
 	default:
 		L.ArgError(2, "string or number expected, got "+typeName(L, 2))
 	}
-	done := luax.Audit(L, "kill", c.Name, map[string]any{"id": c.ID, "signal": signal})
-	err := c.Kill(luax.Ctx(L), signal)
+	done, err := luax.Audit(L, "kill", c.Subject(), map[string]any{"id": c.ID, "signal": signal})
+	if err != nil {
+		return luax.Fail(L, err)
+	}
+	err = c.Kill(luax.Ctx(L), signal)
 	done(err, nil)
 	if err != nil {
 		return luax.Fail(L, err)

@@ -27,8 +27,10 @@ type Env struct {
 	Playbook, PlaybookSHA256 string
 	// FlushRows writes emit()'s buffered rows; set by the state builder.
 	FlushRows func()
-	// Audit records actions that change or enter a container; nil records nothing.
-	Audit func(action, subject string, fields map[string]any)
+	// Audit records actions that change or enter a container (see Audit);
+	// nil records nothing. An error means the record was not written and
+	// the action must not happen.
+	Audit func(action, subject string, fields map[string]any) error
 }
 
 const envKey = "ctrsh.env"

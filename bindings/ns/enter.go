@@ -282,9 +282,16 @@ func EnterLua(L *lua.LState, pid int, subject string, n int) int {
 	if !eo.Capture {
 		eo.Stdout, eo.Stderr = env.Stdout, env.Stderr
 	}
-	done := luax.Audit(L, "enter", subject, map[string]any{"pid": pid, "cmd": argv, "ns": eo.Namespaces})
+	fields := map[string]any{"target_pid": pid, "cmd": argv, "ns": eo.Namespaces}
+	if eo.User != "" {
+		fields["as_user"] = eo.User // "user" is who ran ctrsh
+	}
+	done, err := luax.Audit(L, "enter", subject, fields)
+	if err != nil {
+		return luax.Fail(L, err)
+	}
 	res, err := Enter(luax.Ctx(L), pid, argv, eo)
-	done(err, map[string]any{"code": res.Code})
+	done(err, map[string]any{"target_pid": pid, "code": res.Code})
 	if err != nil {
 		return luax.Fail(L, prefix(subject, pid, err))
 	}
@@ -307,9 +314,12 @@ func RunLua(L *lua.LState, pid int, subject string, n int) int {
 		args = append(args, L.Get(i))
 	}
 	env := luax.GetEnv(L)
-	done := luax.Audit(L, "run", subject, map[string]any{"pid": pid, "chunk": chunk})
+	done, err := luax.Audit(L, "run", subject, map[string]any{"target_pid": pid, "chunk": chunk})
+	if err != nil {
+		return luax.Fail(L, err)
+	}
 	vals, err := RunChunk(luax.Ctx(L), L, pid, chunk, args, RunOptions{Stdout: env.Stdout, Stderr: env.Stderr})
-	done(err, nil)
+	done(err, map[string]any{"target_pid": pid})
 	if err != nil {
 		return luax.Fail(L, prefix(subject, pid, err))
 	}

@@ -71,8 +71,9 @@ func runLua(t *testing.T, pid int, src string) string {
 	L := lua.NewState()
 	defer L.Close()
 	var audit []string
-	luax.SetEnv(L, &luax.Env{Stdout: &out, Stderr: &out, Stdin: strings.NewReader(""), Audit: func(action, subject string, f map[string]any) {
+	luax.SetEnv(L, &luax.Env{Stdout: &out, Stderr: &out, Stdin: strings.NewReader(""), Audit: func(action, subject string, f map[string]any) error {
 		audit = append(audit, fmt.Sprintf("%s %s %v", action, subject, f["phase"]))
+		return nil
 	}})
 	L.SetGlobal("ns", luax.NewModule(L, "ns", "namespaces", ns.EnterFuncs))
 	L.SetGlobal("PID", lua.LNumber(pid))

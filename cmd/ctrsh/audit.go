@@ -16,7 +16,11 @@ import (
 
 // auditLog records every action that changes or enters a container, before
 // it happens and again with its result: to syslog when /dev/log exists,
-// else to a root-only JSON-lines file.
+// else to a root-only JSON-lines file ($CTRSH_AUDIT_FILE moves it).
+//
+// As root the log fails closed, as sudo's I/O logging does: an action whose
+// start record cannot be written is refused (Record returns the error).
+// Otherwise a failure is a warning, given once.
 type auditLog struct {
 	mu       sync.Mutex
 	playbook string
@@ -24,6 +28,7 @@ type auditLog struct {
 	user     string
 	syslog   *syslog.Writer
 	path     string
+	required bool  // a start record that cannot be written refuses the action
 	err      error // the first write failure, reported once
 	warn     func(string)
 }
@@ -32,7 +37,7 @@ type auditLog struct {
 const defaultAuditFile = "/var/log/ctrsh/audit.jsonl"
 
 func newAuditLog(playbook, sha string, warn func(string)) *auditLog {
-	a := &auditLog{playbook: playbook, sha256: sha, user: invokingUser(), warn: warn}
+	a := &auditLog{playbook: playbook, sha256: sha, user: invokingUser(), warn: warn, required: os.Geteuid() == 0}
 	if p := os.Getenv("CTRSH_AUDIT_FILE"); p != "" {
 		a.path = p
 		return a
@@ -63,9 +68,16 @@ func invokingUser() string {
 	return uid
 }
 
-// Record writes one audit record. phase is "start" or "end".
-func (a *auditLog) Record(action, subject string, fields map[string]any) {
-	rec := map[string]any{
+// Record writes one audit record; fields["phase"] is "start" or "end". The
+// record's own fields (pid is ctrsh's) are not overridden by fields. The
+// error, when the log is required and a start record could not be
+// written, is "audit: ..." and means the action must not happen.
+func (a *auditLog) Record(action, subject string, fields map[string]any) error {
+	rec := make(map[string]any, len(fields)+7)
+	for k, v := range fields {
+		rec[k] = v
+	}
+	for k, v := range map[string]any{
 		"time":     time.Now().UTC().Format(time.RFC3339Nano),
 		"action":   action,
 		"subject":  subject,
@@ -73,27 +85,34 @@ func (a *auditLog) Record(action, subject string, fields map[string]any) {
 		"pid":      os.Getpid(),
 		"playbook": a.playbook,
 		"sha256":   a.sha256,
-	}
-	for k, v := range fields {
+	} {
 		rec[k] = v
 	}
 	b, err := json.Marshal(rec)
-	if err != nil {
-		return
+	if err == nil {
+		a.mu.Lock()
+		if a.syslog != nil {
+			err = a.syslog.Notice(string(b))
+		} else {
+			err = appendPrivate(a.path, append(b, '\n'))
+		}
+		a.mu.Unlock()
+	}
+	if err == nil {
+		return nil
+	}
+	if a.required && fields["phase"] == "start" {
+		return fmt.Errorf("audit: %s %s refused: the audit log cannot be written: %w", action, subject, err)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.syslog != nil {
-		err = a.syslog.Notice(string(b))
-	} else {
-		err = appendPrivate(a.path, append(b, '\n'))
-	}
-	if err != nil && a.err == nil {
+	if a.err == nil {
 		a.err = err
 		if a.warn != nil {
 			a.warn(fmt.Sprintf("audit log: %v", err))
 		}
 	}
+	return nil
 }
 
 // appendPrivate appends to a file only its owner can read, in a directory

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -68,7 +69,8 @@ func TestNsenterByName(t *testing.T) {
 // log, with the playbook's name and sha256 and the invoking user.
 func TestAuditOfEnterFromPlaybook(t *testing.T) {
 	name := fmt.Sprintf("audited-%d", time.Now().UnixNano())
-	startBusybox(t, name, "sleep", "1000")
+	id := startBusybox(t, name, "sleep", "1000")
+	initPID, _ := strconv.Atoi(testengine.MustDocker(t, "inspect", "--format", "{{.State.Pid}}", id))
 	dir := t.TempDir()
 	pb := writePlaybook(t, dir, "enter-check.lua", `
 local pb = playbook{description = "enter and report", args = {{name = "container"}}}
@@ -106,6 +108,10 @@ emit{hostname = r.stdout:gsub("\n", ""), code = r.code}
 		}
 		if rec["phase"] == "end" && rec["result"] != "ok" {
 			t.Errorf("end record %v", rec)
+		}
+		// pid is ctrsh's, target_pid the container's init.
+		if rec["target_pid"] != float64(initPID) || rec["pid"] == nil || rec["pid"] == rec["target_pid"] {
+			t.Errorf("audit record pid %v, target_pid %v; want ctrsh's and %d", rec["pid"], rec["target_pid"], initPID)
 		}
 	}
 	if strings.Join(phases, ",") != "start,end" {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/ctrsh/ctrsh/fixtures/testengine"
 )
@@ -222,5 +225,128 @@ func TestEnteredCommandDiesWithCtrsh(t *testing.T) {
 	cmd.Wait()
 	if left := waitGone(t, id, 5*time.Second, "sleep", "1234"); len(left) > 0 {
 		t.Errorf("after kill -9 of ctrsh: sleep 1234 still runs in the container 5 s later (host PIDs %v)", left)
+	}
+}
+
+// auditRecords reads the JSON lines of an audit file.
+func auditRecords(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("audit log: %v", err)
+	}
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("audit line %q: %v", line, err)
+		}
+		out = append(out, rec)
+	}
+	return out
+}
+
+// readOnlyDir is an empty directory that even root cannot write in (a
+// read-only bind mount of itself), for an audit log that cannot be written.
+func readOnlyDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := unix.Mount(dir, dir, "", unix.MS_BIND, ""); err != nil {
+		t.Fatalf("bind mount %s: %v", dir, err)
+	}
+	t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
+	if err := unix.Mount("", dir, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
+		t.Fatalf("read-only remount of %s: %v", dir, err)
+	}
+	return dir
+}
+
+// ctrsh nsenter is audited as c:enter is, and refused (77) when its start
+// record cannot be written.
+func TestNsenterAudit(t *testing.T) {
+	testengine.NeedRoot(t, "entering namespaces")
+	name := fmt.Sprintf("nsenter-audit-%d", time.Now().UnixNano())
+	id := startBusybox(t, name, "sleep", "1000")
+	initPID, _ := strconv.Atoi(testengine.MustDocker(t, "inspect", "--format", "{{.State.Pid}}", id))
+	auditFile := filepath.Join(t.TempDir(), "audit.jsonl")
+
+	r := ctrshEnv(t, engineEnv(t, "CTRSH_AUDIT_FILE="+auditFile), "", "nsenter", "-t", name, "--", "true")
+	if r.code != 0 {
+		t.Fatalf("ctrsh nsenter -t %s -- true: exit %d, stderr %q", name, r.code, r.stderr)
+	}
+	var phases []string
+	for _, rec := range auditRecords(t, auditFile) {
+		phases = append(phases, fmt.Sprint(rec["action"], " ", rec["phase"]))
+		if !strings.Contains(fmt.Sprint(rec["subject"]), name) || rec["user"] == "" || (rec["phase"] == "start" && fmt.Sprint(rec["cmd"]) != "[true]") {
+			t.Errorf("audit record %v", rec)
+		}
+		// pid is ctrsh's own, target_pid the process entered.
+		if rec["target_pid"] != float64(initPID) || rec["pid"] == rec["target_pid"] || rec["pid"] == nil {
+			t.Errorf("audit record pid %v, target_pid %v; want ctrsh's and %d", rec["pid"], rec["target_pid"], initPID)
+		}
+		if rec["phase"] == "end" && (rec["result"] != "ok" || rec["code"] != float64(0)) {
+			t.Errorf("end record %v", rec)
+		}
+	}
+	if strings.Join(phases, ",") != "enter start,enter end" {
+		t.Errorf("audit records %v, want enter start, enter end", phases)
+	}
+
+	// An audit log that cannot be written: nothing is entered.
+	unwritable := filepath.Join(readOnlyDir(t), "audit.jsonl")
+	r = ctrshEnv(t, engineEnv(t, "CTRSH_AUDIT_FILE="+unwritable), "", "nsenter", "-t", name, "--", "touch", "/tmp/entered")
+	if r.code != 77 || !strings.Contains(r.stderr, "audit") || !strings.Contains(r.stderr, "read-only file system") {
+		t.Errorf("unwritable audit log: exit %d, stderr %q; want 77 and the reason", r.code, r.stderr)
+	}
+	if _, err := testengine.Docker(t, "exec", id, "test", "-e", "/tmp/entered"); err == nil {
+		t.Errorf("the entry went on without its audit record: /tmp/entered exists in the container")
+	}
+}
+
+// As root, every audited action whose start record cannot be written is
+// refused with nil, "audit: ...", and changes nothing.
+func TestAuditFailsClosed(t *testing.T) {
+	testengine.NeedRoot(t, "the audit log fails closed for root")
+	name := fmt.Sprintf("audit-closed-%d", time.Now().UnixNano())
+	id := startBusybox(t, name, "sleep", "1000")
+	unwritable := filepath.Join(readOnlyDir(t), "audit.jsonl")
+	r := ctrshEnv(t, engineEnv(t, "CTRSH_AUDIT_FILE="+unwritable), "", "-e", `
+		local c = assert(docker.container(arg[1]))
+		local calls = {
+			enter = function() return c:enter{"touch", "/tmp/entered"} end,
+			run = function() return c:run[[ io.open("/tmp/ran", "w"):close() return 1 ]] end,
+			exec = function() return c:exec{"touch", "/tmp/execd"} end,
+			kill = function() return c:kill("KILL") end,
+			stop = function() return c:stop{timeout = 0} end,
+			restart = function() return c:restart{timeout = 0} end,
+			pause = function() return c:pause() end,
+			unpause = function() return c:unpause() end,
+			start = function() return c:start() end,
+			["ns.enter"] = function() return ns.enter(arg[1], {"touch", "/tmp/nsentered"}) end,
+			["ns.run"] = function() return ns.run(c.pid, [[ io.open("/tmp/nsran", "w"):close() return 1 ]]) end,
+		}
+		for _, what in ipairs{"enter", "run", "exec", "kill", "stop", "restart", "pause", "unpause", "start", "ns.enter", "ns.run"} do
+			local ok, err = calls[what]()
+			print(what, tostring(ok), tostring(err))
+		end`, name)
+	if r.code != 0 {
+		t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 11 {
+		t.Fatalf("stdout %q", r.stdout)
+	}
+	for _, line := range lines {
+		f := strings.SplitN(line, "\t", 3)
+		if len(f) != 3 || f[1] != "nil" || !strings.HasPrefix(f[2], "audit: ") || !strings.Contains(f[2], "read-only file system") {
+			t.Errorf("%s: want nil, \"audit: ...\"", line)
+		}
+	}
+	if st := testengine.MustDocker(t, "inspect", "--format", "{{.State.Status}} {{.RestartCount}} {{.State.StartedAt}}", id); !strings.HasPrefix(st, "running ") {
+		t.Errorf("the container changed: %s", st)
+	}
+	out, _ := testengine.Docker(t, "exec", id, "ls", "/tmp")
+	if strings.TrimSpace(out) != "" {
+		t.Errorf("actions refused for want of an audit record left traces in /tmp: %q", out)
 	}
 }

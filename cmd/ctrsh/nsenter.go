@@ -213,6 +213,14 @@ func runNsenter(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		defer stop()
 	}
 
+	// Audited as c:enter is; as root, an entry that cannot be recorded
+	// does not happen.
+	audit := newAuditLog("", "", func(msg string) { fmt.Fprintf(stderr, "ctrsh nsenter: warning: %s\n", msg) })
+	subject := fmt.Sprintf("process %d", pid)
+	if subject != "process "+o.target {
+		subject = fmt.Sprintf("container %q", o.target)
+	}
+
 	argv, shell := o.argv, len(o.argv) == 0
 	var candidates [][]string
 	if shell {
@@ -225,7 +233,20 @@ func runNsenter(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	var code int
 	for _, argv = range candidates {
+		start := map[string]any{"phase": "start", "target_pid": pid, "cmd": argv, "ns": opts.Namespaces}
+		if opts.User != "" {
+			start["as_user"] = opts.User
+		}
+		if aerr := audit.Record("enter", subject, start); aerr != nil {
+			fmt.Fprintf(stderr, "ctrsh nsenter: %v\n", aerr)
+			return luax.ExitRefused
+		}
 		code, err = nsenter.Exec(ctx, opts, argv)
+		end := map[string]any{"phase": "end", "target_pid": pid, "code": code, "result": "ok"}
+		if err != nil {
+			end["result"], end["error"] = "error", err.Error()
+		}
+		audit.Record("enter", subject, end)
 		if !shell || !errors.Is(err, nsenter.ErrNotFound) {
 			break
 		}
