@@ -14,6 +14,7 @@ package nsenter
 import (
 	"errors"
 	"io"
+	"os"
 	"time"
 )
 
@@ -53,6 +54,11 @@ type Options struct {
 	// AllowHost permits entering host PID 1, or a process whose namespaces
 	// are all ours, which is refused by default (it is not a container).
 	AllowHost bool
+	// Pidfd is a pidfd of PID that the caller opened (pidfd_open) and
+	// checked to be the process it means (ctrsh checks that a PID the
+	// engine reported is the container's); it stays the caller's. Nil:
+	// PID is pinned here, as it is given.
+	Pidfd *os.File
 }
 
 // Exit codes of the helper for failures of its own (a command's own exit

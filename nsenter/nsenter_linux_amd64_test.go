@@ -615,3 +615,37 @@ func TestJoinCgroup(t *testing.T) {
 		t.Errorf("without JoinCgroup the cgroups are the same too: the test proves nothing")
 	}
 }
+
+// A pidfd the caller pinned is the one entered; one that pins another
+// process, or a process that exited, is refused.
+func TestExecWithCallersPidfd(t *testing.T) {
+	tg := startTarget(t, "true")
+	other := startTarget(t, "true")
+	pin := func(pid int) *os.File {
+		fd, err := unix.PidfdOpen(pid, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := os.NewFile(uintptr(fd), "pidfd")
+		t.Cleanup(func() { f.Close() })
+		return f
+	}
+	mine := pin(tg.pid)
+	out, errOut, code, err := tg.exec(t, Options{Pidfd: mine}, "hostname")
+	if err != nil || code != 0 || out != "ctrsh-test\n" {
+		t.Errorf("with the target's pidfd: code %d, %v, %q %q", code, err, out, errOut)
+	}
+	if err := unix.PidfdSendSignal(int(mine.Fd()), 0, nil, 0); err != nil {
+		t.Errorf("the caller's pidfd was closed: %v", err)
+	}
+	_, _, _, err = tg.exec(t, Options{Pidfd: pin(other.pid)}, "hostname")
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("pins process %d, not this one", other.pid)) {
+		t.Errorf("with another process's pidfd: %v", err)
+	}
+	gone := pin(other.pid)
+	other.cmd.Process.Kill()
+	other.cmd.Wait()
+	if _, err := Exec(context.Background(), Options{PID: other.pid, Pidfd: gone}, []string{"true"}); !errors.Is(err, ErrTargetGone) {
+		t.Errorf("with the pidfd of a process that exited: %v, want ErrTargetGone", err)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -63,7 +64,21 @@ func spawn(ctx context.Context, o *Options, argv []string, payload []byte) (int,
 	}
 
 	// Pin the target: from here on a PID that is reused cannot fool us.
-	pidfd, err := unix.PidfdOpen(o.PID, 0)
+	// A caller that pinned it already (and checked whose it is) hands
+	// its pidfd over; the helper gets a copy.
+	var pidfd int
+	var err error
+	if o.Pidfd != nil {
+		switch p := pidfdPID(o.Pidfd); {
+		case p == -1:
+			return 0, nil, wrap(ErrTargetGone)
+		case p != 0 && p != o.PID:
+			return 0, nil, wrap(fmt.Errorf("the pidfd given pins process %d, not this one", p))
+		}
+		pidfd, err = unix.FcntlInt(o.Pidfd.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	} else {
+		pidfd, err = unix.PidfdOpen(o.PID, 0)
+	}
 	switch {
 	case errors.Is(err, unix.ESRCH):
 		return 0, nil, wrap(ErrTargetGone)
@@ -273,6 +288,22 @@ func prepare(o *Options, argv []string, run bool) (*config, error) {
 	}
 	cfg.env = mergeEnv(base, o.Env)
 	return cfg, nil
+}
+
+// pidfdPID is the PID a pidfd pins, from its fdinfo (0 when unknown, -1
+// when the process has exited).
+func pidfdPID(f *os.File) int {
+	b, err := os.ReadFile("/proc/self/fdinfo/" + strconv.Itoa(int(f.Fd())))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Pid:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(v))
+			return n
+		}
+	}
+	return 0
 }
 
 func exitCode(ps *os.ProcessState) int {

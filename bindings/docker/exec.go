@@ -21,6 +21,9 @@ type ExecOptions struct {
 	TTY     bool    // one merged stream, as docker exec -t gives
 	Stdin   *string // nil: no stdin
 	Timeout time.Duration
+	// HostRoot is where /proc is read when the process of an exec that
+	// outlived its caller is checked before it is killed ("" is "/").
+	HostRoot string
 }
 
 // ExecResult is what an exec returned: stdout and stderr apart (in TTY mode
@@ -31,8 +34,9 @@ type ExecResult struct {
 }
 
 // Exec runs argv in the container through the engine and waits for it. On
-// timeout or cancellation the process is killed (by its host PID, which the
-// engine reports) and the error says so.
+// timeout or cancellation the process is killed (by the host PID the engine
+// reports, once pinned and checked to be the container's: see Pin) and the
+// error says so.
 func (c *Container) Exec(ctx context.Context, argv []string, o ExecOptions) (*ExecResult, error) {
 	e := c.engine
 	if o.Timeout > 0 {
@@ -68,7 +72,7 @@ func (c *Container) Exec(ctx context.Context, argv []string, o ExecOptions) (*Ex
 		_, err = stdcopy.StdCopy(&stdout, &stderr, att.Reader)
 	}
 	if ctx.Err() != nil {
-		return nil, c.killExec(created.ID, ctx.Err(), o.Timeout)
+		return nil, c.killExec(created.ID, ctx.Err(), o)
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, e.ContainerErr(c.Subject(), fmt.Errorf("exec: reading output: %w", err))
@@ -79,7 +83,7 @@ func (c *Container) Exec(ctx context.Context, argv []string, o ExecOptions) (*Ex
 		in, err := e.ExecInspect(ctx, created.ID, client.ExecInspectOptions{})
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil, c.killExec(created.ID, ctx.Err(), o.Timeout)
+				return nil, c.killExec(created.ID, ctx.Err(), o)
 			}
 			return nil, e.ContainerErr(c.Subject(), fmt.Errorf("exec: %w", err))
 		}
@@ -88,26 +92,39 @@ func (c *Container) Exec(ctx context.Context, argv []string, o ExecOptions) (*Ex
 		}
 		select {
 		case <-ctx.Done():
-			return nil, c.killExec(created.ID, ctx.Err(), o.Timeout)
+			return nil, c.killExec(created.ID, ctx.Err(), o)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
 }
 
 // killExec kills an exec's process that outlived its caller and returns the
-// error to report.
-func (c *Container) killExec(execID string, cause error, timeout time.Duration) error {
+// error to report. The engine has no call for it: the process is killed by
+// the PID the engine reports, pinned (pidfd) and checked to be the
+// container's first, so that a remote, nested or rootless engine's PID, or
+// one reused meanwhile, never kills a process of this host.
+func (c *Container) killExec(execID string, cause error, o ExecOptions) error {
 	ctx, cancel := context.WithTimeout(context.Background(), PingTimeout)
 	defer cancel()
 	what := cause.Error()
-	if errors.Is(cause, context.DeadlineExceeded) && timeout > 0 {
-		what = "timed out after " + timeout.String()
+	if errors.Is(cause, context.DeadlineExceeded) && o.Timeout > 0 {
+		what = "timed out after " + o.Timeout.String()
 	}
 	in, err := c.engine.ExecInspect(ctx, execID, client.ExecInspectOptions{})
-	if err == nil && in.Running && in.PID > 0 {
-		if kerr := syscall.Kill(in.PID, syscall.SIGKILL); kerr == nil {
-			return fmt.Errorf("%s: exec: %s (process %d killed): %w", c.Subject(), what, in.PID, cause)
-		}
+	if err != nil || !in.Running || in.PID <= 0 {
+		return fmt.Errorf("%s: exec: %s: %w", c.Subject(), what, cause)
 	}
-	return fmt.Errorf("%s: exec: %s: %w", c.Subject(), what, cause)
+	root := o.HostRoot
+	if root == "" {
+		root = "/"
+	}
+	p, err := c.Pin(root, in.PID)
+	if err != nil {
+		return fmt.Errorf("%s: exec: %s; not killed: %v: %w", c.Subject(), what, err, cause)
+	}
+	defer p.Close()
+	if err := p.Signal(syscall.SIGKILL); err != nil {
+		return fmt.Errorf("%s: exec: %s; not killed: %v: %w", c.Subject(), what, err, cause)
+	}
+	return fmt.Errorf("%s: exec: %s (process %d killed): %w", c.Subject(), what, in.PID, cause)
 }

@@ -58,15 +58,16 @@ func init() {
 		}
 		return c.ID, nil
 	}
-	ns.ResolveTarget = func(L *lua.LState, ref string) (int, string, error) {
+	ns.ResolveTarget = func(L *lua.LState, ref string) (ns.Target, error) {
 		c, err := lookupL(L, ref)
 		if err != nil {
-			return 0, "", err
+			return ns.Target{}, err
 		}
-		if c.PID <= 0 {
-			return 0, "", fmt.Errorf("%s: not running (%s)", c.Subject(), c.State)
+		p, err := pinInit(L, c, false)
+		if err != nil {
+			return ns.Target{}, err
 		}
-		return c.PID, c.Subject(), nil
+		return target(c, p), nil
 	}
 }
 
@@ -454,10 +455,11 @@ func luaExec(L *lua.LState) int {
 	argv := checkCommand(L, 2)
 	o := luax.CheckOptions(L, 3, "user", "env", "workdir", "tty", "stdin", "timeout")
 	eo := ExecOptions{
-		User:    o.String("user", ""),
-		Env:     checkEnv(L, o),
-		Workdir: o.String("workdir", ""),
-		TTY:     o.Bool("tty", false),
+		User:     o.String("user", ""),
+		Env:      checkEnv(L, o),
+		Workdir:  o.String("workdir", ""),
+		TTY:      o.Bool("tty", false),
+		HostRoot: luax.HostRoot(L),
 	}
 	if o.Has("stdin") {
 		s := o.String("stdin", "")
@@ -569,11 +571,15 @@ func luaWait(L *lua.LState) int {
 
 func luaNS(L *lua.LState) int {
 	c := Check(L, 1)
-	pid, err := runningPID(L, c, false)
+	p, err := pinInit(L, c, false)
 	if err != nil {
 		return luax.Fail(L, err)
 	}
-	m, err := ns.Of(luax.HostRoot(L), pid)
+	defer p.Close()
+	m, err := ns.Of(luax.HostRoot(L), p.PID)
+	if err == nil {
+		err = p.Alive() // what was read was the pinned process's
+	}
 	if err != nil {
 		return luax.Fail(L, fmt.Errorf("%s: %w", c.Subject(), err))
 	}
@@ -587,11 +593,15 @@ func luaNS(L *lua.LState) int {
 
 func luaCgroup(L *lua.LState) int {
 	c := Check(L, 1)
-	pid, err := runningPID(L, c, false)
+	p, err := pinInit(L, c, false)
 	if err != nil {
 		return luax.Fail(L, err)
 	}
-	cg, err := cgroup.ForPID(luax.HostRoot(L), pid)
+	defer p.Close()
+	cg, err := cgroup.ForPID(luax.HostRoot(L), p.PID)
+	if err == nil {
+		err = p.Alive() // what was read was the pinned process's
+	}
 	if err != nil {
 		return luax.Fail(L, fmt.Errorf("%s: %w", c.Subject(), err))
 	}

@@ -1,6 +1,7 @@
 package docker
 
 import (
+	"errors"
 	"fmt"
 
 	lua "github.com/yuin/gopher-lua"
@@ -27,37 +28,53 @@ func init() {
 	)
 }
 
-// runningPID returns the PID of c's init, re-read from the engine when the
-// snapshot has none, or always when fresh (entering must not use a PID
-// whose process may have exited since the lookup).
-func runningPID(L *lua.LState, c *Container, fresh bool) (int, error) {
+// pinInit pins c's init, whose PID the engine reports: re-read from the
+// engine when the snapshot has none, or always when fresh (entering must
+// not use a PID whose process may have exited since the lookup), and once
+// more when the snapshot's PID is no longer the container's. The caller
+// closes the Pinned. A PID that is not the container's process on this
+// host is refused (see Pin).
+func pinInit(L *lua.LState, c *Container, fresh bool) (*Pinned, error) {
+	refreshed := false
 	if fresh || c.PID <= 0 {
 		if err := c.Refresh(luax.Ctx(L)); err != nil {
-			return 0, err
+			return nil, err
 		}
+		refreshed = true
 	}
 	if c.PID <= 0 {
-		return 0, fmt.Errorf("%s: not running (%s)", c.Subject(), c.State)
+		return nil, fmt.Errorf("%s: not running (%s)", c.Subject(), c.State)
 	}
-	return c.PID, nil
+	p, err := c.Pin(luax.HostRoot(L), c.PID)
+	if err != nil && !refreshed && (errors.Is(err, ErrNotItsProcess) || errors.Is(err, ErrProcessGone)) {
+		return pinInit(L, c, true)
+	}
+	return p, err
+}
+
+// target is the pinned init as ns's Target.
+func target(c *Container, p *Pinned) ns.Target {
+	return ns.Target{PID: p.PID, Pidfd: p.File(), Subject: c.Subject()}
 }
 
 // enter lua c:enter(cmd, opts) returns {code, stdout, stderr} | nil, err.
 func containerEnter(L *lua.LState) int {
 	c := Check(L, 1)
-	pid, err := runningPID(L, c, true)
+	p, err := pinInit(L, c, true)
 	if err != nil {
 		return luax.Fail(L, err)
 	}
-	return ns.EnterLua(L, pid, c.Subject(), 2)
+	defer p.Close()
+	return ns.EnterLua(L, target(c, p), 2)
 }
 
 // run lua c:run(chunk, ...) returns the chunk's values | nil, err.
 func containerRun(L *lua.LState) int {
 	c := Check(L, 1)
-	pid, err := runningPID(L, c, true)
+	p, err := pinInit(L, c, true)
 	if err != nil {
 		return luax.Fail(L, err)
 	}
-	return ns.RunLua(L, pid, c.Subject(), 2)
+	defer p.Close()
+	return ns.RunLua(L, target(c, p), 2)
 }

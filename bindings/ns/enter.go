@@ -26,10 +26,47 @@ var EnterFuncs = []luax.Func{
 	{Name: "run", Doc: "ns.run(target, chunk, ...) --> the values the Lua chunk returns, evaluated inside the target's namespaces | nil, err", Fn: luaRun},
 }
 
+// Target is a process to act on: its PID, the pidfd that pins it, and the
+// subject that names it in messages (`container "web"`, `process 42`).
+type Target struct {
+	PID int
+	// Pidfd pins the process (pidfd_open) once it was checked to be the
+	// container's; nil for a PID given as it is (entering pins it then).
+	Pidfd   *os.File
+	Subject string
+}
+
+// Alive reports whether a pinned target still lives: what was read about
+// it under /proc was its own only if it does. Nil for an unpinned target.
+func (t Target) Alive() error {
+	if t.Pidfd == nil {
+		return nil
+	}
+	rc, err := t.Pidfd.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = unix.PidfdSendSignal(int(fd), 0, nil, 0) }); err != nil {
+		return err
+	}
+	if errors.Is(serr, unix.ESRCH) {
+		return fmt.Errorf("process %d: %w", t.PID, nsenter.ErrTargetGone)
+	}
+	return serr
+}
+
+// Close lets a pinned target go.
+func (t Target) Close() {
+	if t.Pidfd != nil {
+		t.Pidfd.Close()
+	}
+}
+
 // ResolveTarget turns a target that is not a PID (a container name or id)
-// into the PID to enter and the subject that names it in messages
-// (`container "web"`). The docker module sets it; nil means only PIDs.
-var ResolveTarget func(L *lua.LState, ref string) (pid int, subject string, err error)
+// into the process to act on, pinned and checked to be the container's
+// (the caller closes it). The docker module sets it; nil means only PIDs.
+var ResolveTarget func(L *lua.LState, ref string) (Target, error)
 
 // EnterOptions are the options of Enter (c:enter and ns.enter).
 type EnterOptions struct {
@@ -44,6 +81,8 @@ type EnterOptions struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	AllowHost      bool
+	// Pidfd pins the target (see nsenter.Options.Pidfd); nil pins it here.
+	Pidfd *os.File
 }
 
 // EnterResult is what a command run inside returned.
@@ -61,6 +100,7 @@ func Enter(ctx context.Context, pid int, argv []string, o EnterOptions) (*EnterR
 	opts := nsenter.Options{
 		PID: pid, Namespaces: o.Namespaces, JoinCgroup: o.JoinCgroup, Workdir: o.Workdir,
 		User: o.User, Env: o.Env, Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr, AllowHost: o.AllowHost,
+		Pidfd: o.Pidfd,
 	}
 	if o.Capture {
 		opts.Stdout, opts.Stderr = &stdout, &stderr
@@ -81,7 +121,8 @@ type RunOptions struct {
 	User           string
 	Stdout, Stderr io.Writer // where print() inside goes
 	AllowHost      bool
-	ChunkName      string // for error messages, default "=(run)"
+	ChunkName      string   // for error messages, default "=(run)"
+	Pidfd          *os.File // pins the target (see nsenter.Options.Pidfd)
 }
 
 // RunChunk evaluates the Lua chunk inside the namespaces of process pid,
@@ -98,7 +139,7 @@ func RunChunk(ctx context.Context, L *lua.LState, pid int, chunk string, args []
 	}
 	result, _, err := nsenter.Run(ctx, nsenter.Options{
 		PID: pid, Namespaces: o.Namespaces, JoinCgroup: o.JoinCgroup, Workdir: o.Workdir, User: o.User,
-		Stdout: o.Stdout, Stderr: o.Stderr, AllowHost: o.AllowHost,
+		Stdout: o.Stdout, Stderr: o.Stderr, AllowHost: o.AllowHost, Pidfd: o.Pidfd,
 	}, payload)
 	if err != nil {
 		return nil, err
@@ -160,25 +201,26 @@ func RunChild(newState func() *lua.LState) (handled bool) {
 
 // checkTarget reads the target argument: a PID, or a ref for ResolveTarget.
 // failed is non-zero (the count to return) when it pushed nil, message.
-func checkTarget(L *lua.LState, n int) (pid int, subject string, failed int) {
+// The caller closes the target.
+func checkTarget(L *lua.LState, n int) (t Target, failed int) {
 	switch v := L.Get(n).(type) {
 	case lua.LNumber:
-		return int(v), fmt.Sprintf("process %d", int(v)), 0
+		return Target{PID: int(v), Subject: fmt.Sprintf("process %d", int(v))}, 0
 	case lua.LString:
 		if p, err := strconv.Atoi(string(v)); err == nil {
-			return p, fmt.Sprintf("process %d", p), 0
+			return Target{PID: p, Subject: fmt.Sprintf("process %d", p)}, 0
 		}
 		if ResolveTarget == nil {
-			return 0, "", luax.Failf(L, "container %q: container names need the docker module", string(v))
+			return Target{}, luax.Failf(L, "container %q: container names need the docker module", string(v))
 		}
-		pid, subject, err := ResolveTarget(L, string(v))
+		t, err := ResolveTarget(L, string(v))
 		if err != nil {
-			return 0, "", luax.Fail(L, err)
+			return Target{}, luax.Fail(L, err)
 		}
-		return pid, subject, 0
+		return t, 0
 	default:
 		L.ArgError(n, "number or string expected, got "+typeName(L, n))
-		return 0, "", 0
+		return Target{}, 0
 	}
 }
 
@@ -239,25 +281,29 @@ func isTerminal(r io.Reader) bool {
 }
 
 func luaEnter(L *lua.LState) int {
-	pid, subject, failed := checkTarget(L, 1)
+	t, failed := checkTarget(L, 1)
 	if failed != 0 {
 		return failed
 	}
-	return EnterLua(L, pid, subject, 2)
+	defer t.Close()
+	return EnterLua(L, t, 2)
 }
 
 func luaRun(L *lua.LState) int {
-	pid, subject, failed := checkTarget(L, 1)
+	t, failed := checkTarget(L, 1)
 	if failed != 0 {
 		return failed
 	}
-	return RunLua(L, pid, subject, 2)
+	defer t.Close()
+	return RunLua(L, t, 2)
 }
 
 // EnterLua is the body of ns.enter and c:enter: it reads cmd at argument n
-// and the options at n+1, enters pid, and pushes {code=, stdout=, stderr=}
-// or nil, message (prefixed with subject when it is not the process).
-func EnterLua(L *lua.LState, pid int, subject string, n int) int {
+// and the options at n+1, enters the target, and pushes {code=, stdout=,
+// stderr=} or nil, message (prefixed with its subject when that is not the
+// process).
+func EnterLua(L *lua.LState, t Target, n int) int {
+	pid, subject := t.PID, t.Subject
 	argv := checkCommand(L, n)
 	o := luax.CheckOptions(L, n+1, "ns", "join_cgroup", "workdir", "user", "env", "capture", "stdin", "allow_host")
 	env := luax.GetEnv(L)
@@ -268,6 +314,7 @@ func EnterLua(L *lua.LState, pid int, subject string, n int) int {
 		User:       o.String("user", ""),
 		Env:        envOption(o),
 		AllowHost:  o.Bool("allow_host", false),
+		Pidfd:      t.Pidfd,
 	}
 	stdin := o.String("stdin", "")
 	// Interactive when nothing asks for capture and a person is at a terminal.
@@ -295,19 +342,20 @@ func EnterLua(L *lua.LState, pid int, subject string, n int) int {
 	if err != nil {
 		return luax.Fail(L, prefix(subject, pid, err))
 	}
-	t := L.NewTable()
-	t.RawSetString("code", lua.LNumber(res.Code))
+	r := L.NewTable()
+	r.RawSetString("code", lua.LNumber(res.Code))
 	if eo.Capture {
-		t.RawSetString("stdout", lua.LString(res.Stdout))
-		t.RawSetString("stderr", lua.LString(res.Stderr))
+		r.RawSetString("stdout", lua.LString(res.Stdout))
+		r.RawSetString("stderr", lua.LString(res.Stderr))
 	}
-	L.Push(t)
+	L.Push(r)
 	return 1
 }
 
 // RunLua is the body of ns.run and c:run: the chunk is argument n, its
 // arguments follow; it pushes the chunk's values or nil, message.
-func RunLua(L *lua.LState, pid int, subject string, n int) int {
+func RunLua(L *lua.LState, t Target, n int) int {
+	pid, subject := t.PID, t.Subject
 	chunk := L.CheckString(n)
 	var args []lua.LValue
 	for i := n + 1; i <= L.GetTop(); i++ {
@@ -318,7 +366,7 @@ func RunLua(L *lua.LState, pid int, subject string, n int) int {
 	if err != nil {
 		return luax.Fail(L, err)
 	}
-	vals, err := RunChunk(luax.Ctx(L), L, pid, chunk, args, RunOptions{Stdout: env.Stdout, Stderr: env.Stderr})
+	vals, err := RunChunk(luax.Ctx(L), L, pid, chunk, args, RunOptions{Stdout: env.Stdout, Stderr: env.Stderr, Pidfd: t.Pidfd})
 	done(err, map[string]any{"target_pid": pid})
 	if err != nil {
 		return luax.Fail(L, prefix(subject, pid, err))

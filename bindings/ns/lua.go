@@ -25,19 +25,33 @@ func Loader(L *lua.LState) int {
 }
 
 // checkPIDTarget reads a target (a PID, or a container ref through
-// ResolveTarget) and raises when a PID is not positive.
-func checkPIDTarget(L *lua.LState, n int) (pid int, subject string, failed int) {
-	pid, subject, failed = checkTarget(L, n)
+// ResolveTarget) and raises when a PID is not positive. The caller closes
+// the target.
+func checkPIDTarget(L *lua.LState, n int) (t Target, failed int) {
+	t, failed = checkTarget(L, n)
 	if failed != 0 {
 		return
 	}
 	if v, ok := L.Get(n).(lua.LNumber); ok && v != lua.LNumber(int(v)) {
 		L.ArgError(n, "pid must be an integer")
 	}
-	if pid <= 0 {
+	if t.PID <= 0 {
 		L.ArgError(n, "pid must be positive")
 	}
-	return pid, subject, 0
+	return t, 0
+}
+
+// of reads the namespaces of a target: those of the process pinned, when
+// it still lives after the read.
+func of(root string, t Target) (map[string]uint64, error) {
+	m, err := Of(root, t.PID)
+	if err == nil {
+		err = t.Alive()
+	}
+	if err != nil {
+		return nil, withSubject(t.Subject, t.PID, err)
+	}
+	return m, nil
 }
 
 // withSubject names the container when the target was one.
@@ -49,19 +63,20 @@ func withSubject(subject string, pid int, err error) error {
 }
 
 func luaOf(L *lua.LState) int {
-	pid, subject, failed := checkPIDTarget(L, 1)
+	t, failed := checkPIDTarget(L, 1)
 	if failed != 0 {
 		return failed
 	}
-	m, err := Of(luax.HostRoot(L), pid)
+	defer t.Close()
+	m, err := of(luax.HostRoot(L), t)
 	if err != nil {
-		return luax.Fail(L, withSubject(subject, pid, err))
+		return luax.Fail(L, err)
 	}
-	t := L.CreateTable(0, len(m))
+	r := L.CreateTable(0, len(m))
 	for k, v := range m {
-		t.RawSetString(k, lua.LNumber(v))
+		r.RawSetString(k, lua.LNumber(v))
 	}
-	L.Push(t)
+	L.Push(r)
 	return 1
 }
 
@@ -86,22 +101,24 @@ func luaSame(L *lua.LState) int {
 	default:
 		L.ArgError(3, "string or array expected, got "+typeName(L, 3))
 	}
-	a, sa, failed := checkPIDTarget(L, 1)
+	a, failed := checkPIDTarget(L, 1)
 	if failed != 0 {
 		return failed
 	}
-	b, sb, failed := checkPIDTarget(L, 2)
+	defer a.Close()
+	b, failed := checkPIDTarget(L, 2)
 	if failed != 0 {
 		return failed
 	}
+	defer b.Close()
 	root := luax.HostRoot(L)
-	na, err := Of(root, a)
+	na, err := of(root, a)
 	if err != nil {
-		return luax.Fail(L, withSubject(sa, a, err))
+		return luax.Fail(L, err)
 	}
-	nb, err := Of(root, b)
+	nb, err := of(root, b)
 	if err != nil {
-		return luax.Fail(L, withSubject(sb, b, err))
+		return luax.Fail(L, err)
 	}
 	same, diff, _ := compare(na, nb, kinds)
 	L.Push(lua.LBool(same))

@@ -33,3 +33,15 @@ func (f *FS) ContainerPIDs(ctx context.Context) (map[string]int, error) {
 	}
 	return out, nil
 }
+
+// ContainerOf returns the id and runtime of the container process pid
+// belongs to, read from its /proc/PID/cgroup ("", "" for a process of no
+// container). The error wraps ErrNoProcess when there is no such process.
+func (f *FS) ContainerOf(pid int) (id, runtime string, err error) {
+	b, err := f.read(pid, "cgroup")
+	if err != nil {
+		return "", "", fileErr(pid, "cgroup", err)
+	}
+	id, runtime = containerOfLines(parseCgroup(b))
+	return id, runtime, nil
+}

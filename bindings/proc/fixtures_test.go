@@ -43,6 +43,15 @@ func TestFixtureLayouts(t *testing.T) {
 			if p.ContainerID != l.id || p.Runtime != l.runtime {
 				t.Errorf("container of 2543: %q %q, want %q %q", p.ContainerID, p.Runtime, l.id, l.runtime)
 			}
+			if id, rt, err := fs.ContainerOf(2543); id != l.id || rt != l.runtime || err != nil {
+				t.Errorf("ContainerOf(2543): %q %q %v, want %q %q", id, rt, err, l.id, l.runtime)
+			}
+			if id, _, err := fs.ContainerOf(1); id != "" || err != nil {
+				t.Errorf("ContainerOf(1): %q %v, want no container", id, err)
+			}
+			if _, _, err := fs.ContainerOf(999999); !errors.Is(err, proc.ErrNoProcess) {
+				t.Errorf("ContainerOf(999999): %v, want ErrNoProcess", err)
+			}
 			if diff := cmp.Diff([]int{2543, 1}, p.NSpid); diff != "" || p.PIDInside() != 1 {
 				t.Errorf("nspid (-want +got):\n%s", diff)
 			}

@@ -39,23 +39,27 @@ func main() {
 
 func init() {
 	subcommands["nsenter"] = runNsenter
-	resolveContainerPID = func(ctx context.Context, ref string) (int, error) {
+	resolveContainerPID = func(ctx context.Context, ref string) (int, *os.File, error) {
 		host := os.Getenv("DOCKER_HOST")
 		if host == "" {
 			host = client.DefaultDockerHost
 		}
 		e, err := docker.NewEngine(host)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		c, err := docker.Lookup(ctx, e, ref)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		if c.PID <= 0 {
-			return 0, fmt.Errorf("%s: not running (%s)", c.Subject(), c.State)
+			return 0, nil, fmt.Errorf("%s: not running (%s)", c.Subject(), c.State)
 		}
-		return c.PID, nil
+		p, err := c.Pin("/", c.PID)
+		if err != nil {
+			return 0, nil, err
+		}
+		return p.PID, p.File(), nil
 	}
 }
 

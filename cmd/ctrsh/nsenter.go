@@ -17,9 +17,10 @@ import (
 )
 
 // resolveContainerPID turns a container name or id given to -t into the
-// PID of its init. Set by main when the engine bindings are there; nil
-// means -t takes only PIDs.
-var resolveContainerPID func(ctx context.Context, ref string) (int, error)
+// PID of its init, pinned by the pidfd it returns once checked to be the
+// container's process on this host. Set by main when the engine bindings
+// are there; nil means -t takes only PIDs.
+var resolveContainerPID func(ctx context.Context, ref string) (int, *os.File, error)
 
 const nsenterUsage = `usage: ctrsh nsenter -t PID|CONTAINER [options] [-- CMD [ARGS...]]
 
@@ -177,20 +178,22 @@ func runNsenter(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		fmt.Fprintln(stderr, "ctrsh nsenter: needs root: entering another process's namespaces requires CAP_SYS_ADMIN (try sudo)")
 		return luax.ExitRefused
 	}
+	var pidfd *os.File
 	pid, err := strconv.Atoi(o.target)
 	if err != nil {
 		if resolveContainerPID == nil {
 			fmt.Fprintf(stderr, "ctrsh nsenter: -t %s: not a PID, and container names need the engine bindings\n", o.target)
 			return luax.ExitUsage
 		}
-		if pid, err = resolveContainerPID(ctx, o.target); err != nil {
+		if pid, pidfd, err = resolveContainerPID(ctx, o.target); err != nil {
 			fmt.Fprintf(stderr, "ctrsh nsenter: %v\n", err)
 			return exitNsenterFailed
 		}
+		defer pidfd.Close()
 	}
 	opts := nsenter.Options{
 		PID: pid, JoinCgroup: o.joinCgroup, Workdir: o.workdir, AllowHost: o.allowHost,
-		Stdin: stdin, Stdout: stdout, Stderr: stderr,
+		Stdin: stdin, Stdout: stdout, Stderr: stderr, Pidfd: pidfd,
 	}
 	if !o.all && len(o.kinds) > 0 {
 		opts.Namespaces = o.kinds
@@ -217,7 +220,7 @@ func runNsenter(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	// does not happen.
 	audit := newAuditLog("", "", func(msg string) { fmt.Fprintf(stderr, "ctrsh nsenter: warning: %s\n", msg) })
 	subject := fmt.Sprintf("process %d", pid)
-	if subject != "process "+o.target {
+	if pidfd != nil {
 		subject = fmt.Sprintf("container %q", o.target)
 	}
 
