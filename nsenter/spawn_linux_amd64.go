@@ -147,6 +147,8 @@ func spawn(ctx context.Context, o *Options, argv []string, payload []byte) (int,
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = Grace
+	tty := holdTerminal(o.Stdin)
+	defer tty.restore()
 	err = cmd.Start()
 	childSock.Close()
 	pidFile.Close()

@@ -53,6 +53,10 @@ type Config struct {
 	Banner string
 	// Color allows ANSI colour in error messages.
 	Color bool
+	// Foreground, when a statement has handed the terminal to a command it
+	// runs (Held), makes Ctrl-C that command's alone: the statement goes
+	// on. Nil: Ctrl-C always stops the statement.
+	Foreground *luax.Foreground
 }
 
 const (
@@ -140,6 +144,9 @@ func Run(ctx context.Context, L *lua.LState, cfg Config) error {
 	}()
 	go func() {
 		for range sigs {
+			if cfg.Foreground.Held() {
+				continue // the terminal's Ctrl-C reached the command that has it
+			}
 			s.interrupt()
 		}
 	}()

@@ -3,6 +3,7 @@ package luax
 import (
 	"io"
 	"os"
+	"sync/atomic"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -27,11 +28,34 @@ type Env struct {
 	Playbook, PlaybookSHA256 string
 	// FlushRows writes emit()'s buffered rows; set by the state builder.
 	FlushRows func()
+	// Foreground, in the shell, tracks a command that has the terminal (an
+	// interactive c:enter); nil elsewhere.
+	Foreground *Foreground
 	// Audit records actions that change or enter a container (see Audit);
 	// nil records nothing. An error means the record was not written and
 	// the action must not happen.
 	Audit func(action, subject string, fields map[string]any) error
 }
+
+// Foreground tracks whether a command that a statement runs on the
+// terminal has it: while one does, the terminal's Ctrl-C is that command's
+// (the kernel sends SIGINT to the whole foreground group, the command
+// included) and the shell does not stop the statement for it, as
+// `ctrsh nsenter` does not stop an entered shell. A nil Foreground holds
+// nothing.
+type Foreground struct{ n atomic.Int32 }
+
+// Take marks a command as having the terminal until release is called.
+func (f *Foreground) Take() (release func()) {
+	if f == nil {
+		return func() {}
+	}
+	f.n.Add(1)
+	return func() { f.n.Add(-1) }
+}
+
+// Held reports whether a command has the terminal.
+func (f *Foreground) Held() bool { return f != nil && f.n.Load() > 0 }
 
 const envKey = "ctrsh.env"
 

@@ -337,6 +337,11 @@ func EnterLua(L *lua.LState, t Target, n int) int {
 	if err != nil {
 		return luax.Fail(L, err)
 	}
+	if interactive {
+		// The command has the terminal: the shell's Ctrl-C is its own, as
+		// with ctrsh nsenter (SIGTERM and the like still end it).
+		defer env.Foreground.Take()()
+	}
 	res, err := Enter(luax.Ctx(L), pid, argv, eo)
 	done(err, map[string]any{"target_pid": pid, "code": res.Code})
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 // SIGINT itself (it stops the running statement only); SIGTERM ends it.
 func runShell(env *luax.Env, o *options) int {
 	env.Interactive = true
+	env.Foreground = &luax.Foreground{}
 	L := bindings.New(env)
 	defer L.Close()
 	setArgs(L, "ctrsh", nil)
@@ -46,7 +47,8 @@ func runShell(env *luax.Env, o *options) int {
 			}
 			fmt.Fprintln(env.Stdout, strings.Join(parts, "\t"))
 		},
-		Complete: completeContainerNames,
+		Complete:   completeContainerNames,
+		Foreground: env.Foreground,
 	})
 	if ctx.Err() != nil {
 		return 128 + int(syscall.SIGTERM)

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ctrsh/ctrsh/fixtures/testengine"
 	"github.com/ctrsh/ctrsh/repl/ptytest"
 )
 
@@ -92,5 +95,65 @@ func TestInteractiveShell(t *testing.T) {
 		if !strings.Contains(string(hist), want+"\n") {
 			t.Errorf("~/.ctrsh_history lacks %q:\n%s", want, hist)
 		}
+	}
+}
+
+// In the shell, an interactive c:enter has the terminal: Ctrl-C reaches the
+// entered command as a terminal's Ctrl-C does (it stops the sleep the sh
+// inside runs, and the sh goes on), not the statement, and the ctrsh prompt
+// comes back when the sh exits.
+func TestShellEnterOwnsCtrlC(t *testing.T) {
+	testengine.NeedRoot(t, "entering namespaces")
+	name := fmt.Sprintf("shell-enter-%d", time.Now().UnixNano())
+	id := startBusybox(t, name, "sleep", "1000")
+	cmd := exec.Command(ctrshBinary(t))
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "TERM=xterm", "NO_COLOR=1",
+		"DOCKER_HOST=" + testengine.Host(t), "CTRSH_AUDIT_FILE=" + filepath.Join(t.TempDir(), "audit.jsonl")}
+	st := ptytest.Start(t, cmd)
+	const prompt = `ctrsh> `
+	st.Expect(prompt)
+	st.Send(fmt.Sprintf("c = docker.container(%q)\r", name))
+	st.Expect(prompt)
+	st.Send(`r = c:enter{"sh"}` + "\r")
+	st.Expect(`/ # `)
+
+	st.Send("sleep 30\r")
+	for deadline := time.Now().Add(5 * time.Second); len(processesIn(t, id, "sleep", "30")) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("sleep 30 never ran in the container; output:\n%q", st.Output())
+		}
+	}
+	st.Send("\x03")
+	st.Expect(`/ # `) // the sleep stopped, the sh is still there
+	if left := waitGone(t, id, 2*time.Second, "sleep", "30"); len(left) > 0 {
+		t.Errorf("Ctrl-C did not reach the sleep inside (host PIDs %v)", left)
+	}
+	// Longer than any grace a cancelled entry would get: the sh lives on.
+	st.Send("sleep 6; echo alive-$((40+2))\r")
+	st.Expect(`alive-42`)
+	st.Expect(`/ # `)
+	st.Send("exit\r")
+	st.Expect(prompt)
+	st.Send(`print("back", r.code)` + "\r")
+	st.Expect(`back\s+0`)
+	st.Expect(prompt)
+
+	// A command without job control of its own: Ctrl-C reaches it (it dies
+	// of SIGINT) and the statement goes on to print its code.
+	st.Send(`r = c:enter{"sleep", "31"} print("code", r.code)` + "\r")
+	for deadline := time.Now().Add(5 * time.Second); len(processesIn(t, id, "sleep", "31")) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("sleep 31 never ran in the container; output:\n%q", st.Output())
+		}
+	}
+	st.Send("\x03")
+	st.Expect(`code\s+130`)
+	st.Expect(prompt)
+	if strings.Contains(st.Output(), "interrupted") {
+		t.Errorf("Ctrl-C interrupted the statement instead of reaching the command:\n%q", st.Output())
+	}
+	st.Send("\x04")
+	if code := st.Wait(); code != 0 {
+		t.Errorf("ctrsh exited %d after Ctrl-D; output:\n%q", code, st.Output())
 	}
 }
