@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ctrsh/ctrsh/bindings/trust"
 )
 
 // errLocked means another run of the same playbook holds its lock (exit 75).
@@ -39,13 +42,24 @@ var unsafeLockChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 // errLocked. The lock is released when the process exits, however it exits.
 func acquireLock(ctx context.Context, name string, wait time.Duration) (release func(), err error) {
 	dir := lockDir()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("lock directory %s: %w", dir, err)
+	// The directory must be ctrsh's user's own, writable by no one else:
+	// in a shared /tmp another user could otherwise make it, or make it a
+	// link to somewhere the lock file would be created or truncated.
+	d, err := trust.OwnDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("lock directory: %w", err)
 	}
-	path := filepath.Join(dir, unsafeLockChars.ReplaceAllString(name, "_")+".lock")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	defer d.Close()
+	file := unsafeLockChars.ReplaceAllString(name, "_") + ".lock"
+	path := filepath.Join(dir, file)
+	fd, err := unix.Openat(int(d.Fd()), file, unix.O_RDWR|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	f := os.NewFile(uintptr(fd), path)
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, cmp.Or(err, fmt.Errorf("%w: not a regular file", trust.ErrUntrusted)))
 	}
 	deadline := time.Now().Add(wait)
 	for {
@@ -58,7 +72,7 @@ func acquireLock(ctx context.Context, name string, wait time.Duration) (release 
 			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
 		if wait <= 0 || time.Now().After(deadline) {
-			holder := readHolder(path)
+			holder := readHolder(f)
 			f.Close()
 			msg := fmt.Sprintf("playbook %q is already running%s; retry later, or wait with --wait DURATION", name, holder)
 			if wait > 0 {
@@ -78,12 +92,10 @@ func acquireLock(ctx context.Context, name string, wait time.Duration) (release 
 	return func() { f.Close() }, nil
 }
 
-func readHolder(path string) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	if pid := strings.TrimSpace(string(b)); pid != "" {
+func readHolder(f *os.File) string {
+	b := make([]byte, 32)
+	n, _ := f.ReadAt(b, 0)
+	if pid := strings.TrimSpace(string(b[:n])); pid != "" {
 		return " (pid " + pid + ")"
 	}
 	return ""

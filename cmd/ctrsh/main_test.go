@@ -55,7 +55,14 @@ func ctrsh(t *testing.T, stdin string, args ...string) result {
 
 func ctrshEnv(t *testing.T, env []string, stdin string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	return ctrshWithin(t, 60*time.Second, env, stdin, args...)
+}
+
+// ctrshWithin is ctrshEnv with a bound of its own: the test fails when the
+// run takes longer than limit.
+func ctrshWithin(t *testing.T, limit time.Duration, env []string, stdin string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, ctrshBinary(t), args...)
 	cmd.Stdin = strings.NewReader(stdin)
@@ -77,7 +84,7 @@ func ctrshEnv(t *testing.T, env []string, stdin string, args ...string) result {
 		t.Fatalf("ctrsh %v: %v", args, err)
 	}
 	if ctx.Err() != nil {
-		t.Fatalf("ctrsh %v did not finish in 60 s", args)
+		t.Fatalf("ctrsh %v did not finish in %v", args, limit)
 	}
 	return result{code, stdout.String(), stderr.String()}
 }

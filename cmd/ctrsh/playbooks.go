@@ -16,6 +16,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/ctrsh/ctrsh/bindings/luax"
+	"github.com/ctrsh/ctrsh/bindings/trust"
 	"github.com/ctrsh/ctrsh/scripts"
 )
 
@@ -55,12 +56,12 @@ func findPlaybook(name string) (*playbookRef, error) {
 }
 
 // load reads the playbook, through the trust checks when it is a file.
-func (r *playbookRef) load() (*trustedFile, error) {
+func (r *playbookRef) load() (*trust.File, error) {
 	if r.Path != "" {
-		return readScript(r.Path)
+		return trust.ReadFile(r.Path)
 	}
 	src, _ := scripts.Source(r.Name)
-	return &trustedFile{Path: "bundled:" + r.Name, Source: src, SHA256: sha256Hex(src)}, nil
+	return &trust.File{Path: "bundled:" + r.Name, Source: src, SHA256: sha256Hex(src)}, nil
 }
 
 func sha256Hex(b []byte) string {
@@ -162,7 +163,7 @@ func runPlaybookCmd(base *options, args []string, stdin io.Reader, stdout, stder
 func runScript(env *luax.Env, o *runOptions, ref *playbookRef, args []string) int {
 	tf, err := ref.load()
 	if err != nil {
-		if errors.Is(err, errUntrusted) {
+		if errors.Is(err, trust.ErrUntrusted) {
 			fmt.Fprintf(env.Stderr, "ctrsh: refused: %v\n", err)
 			return luax.ExitRefused
 		}
@@ -175,10 +176,15 @@ func runScript(env *luax.Env, o *runOptions, ref *playbookRef, args []string) in
 		release, err := acquireLock(ctx, ref.Name, o.wait)
 		cancel()
 		if err != nil {
-			fmt.Fprintf(env.Stderr, "ctrsh: %v\n", err)
-			if errors.Is(err, errLocked) {
+			switch {
+			case errors.Is(err, errLocked):
+				fmt.Fprintf(env.Stderr, "ctrsh: %v\n", err)
 				return luax.ExitLocked
+			case errors.Is(err, trust.ErrUntrusted):
+				fmt.Fprintf(env.Stderr, "ctrsh: refused: %v\n", err)
+				return luax.ExitRefused
 			}
+			fmt.Fprintf(env.Stderr, "ctrsh: %v\n", err)
 			return luax.ExitError
 		}
 		defer release()
@@ -216,7 +222,7 @@ func installRequire(L *lua.LState, dirs []string) {
 	if !ok {
 		return
 	}
-	privileged := os.Geteuid() == 0
+	privileged := trust.Checked()
 	var paths []string
 	for _, d := range dirs {
 		paths = append(paths, filepath.Join(d, "?.lua"))
@@ -238,9 +244,9 @@ func installRequire(L *lua.LState, dirs []string) {
 				fmt.Fprintf(&tried, "\n\tno file '%s'", p)
 				continue
 			}
-			tf, err := readScript(p)
+			tf, err := trust.ReadFile(p)
 			if err != nil {
-				if errors.Is(err, errUntrusted) {
+				if errors.Is(err, trust.ErrUntrusted) {
 					luax.RaiseExit(L, luax.ExitRefused, fmt.Sprintf("refused: require %q: %v", name, err))
 				}
 				L.RaiseError("require %q: %v", name, err)
@@ -281,7 +287,7 @@ func runPlaybooksCmd(args []string, stdout, stderr io.Writer) int {
 		tf, err := ref.load()
 		if err != nil {
 			fmt.Fprintf(stderr, "ctrsh playbooks show: %v\n", err)
-			if errors.Is(err, errUntrusted) {
+			if errors.Is(err, trust.ErrUntrusted) {
 				return luax.ExitRefused
 			}
 			return luax.ExitUsage

@@ -2,11 +2,15 @@ package main
 
 import (
 	"bytes"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/ctrsh/ctrsh/fixtures/testengine"
 )
@@ -37,10 +41,45 @@ func TestPlaybookTrust(t *testing.T) {
 	if err := os.Symlink(good, link); err != nil {
 		t.Fatal(err)
 	}
-	badDir := filepath.Join(dir, "open")
-	os.Mkdir(badDir, 0o777)
-	os.Chmod(badDir, 0o777)
-	inBadDir := writePlaybook(t, badDir, "x.lua", `print("ran")`, 0o644)
+	mkdir := func(name string, mode os.FileMode) string {
+		d := filepath.Join(dir, name)
+		if err := os.Mkdir(d, mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(d, mode); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	inBadDir := writePlaybook(t, mkdir("open", 0o777), "x.lua", `print("ran")`, 0o644)
+	inGroupDir := writePlaybook(t, mkdir("group", 0o775), "x.lua", `print("ran")`, 0o644)
+	otherDir := mkdir("other", 0o755)
+	inOtherDir := writePlaybook(t, otherDir, "x.lua", `print("ran")`, 0o644)
+	if err := os.Chown(otherDir, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	// A symlinked directory in the middle of the path, to a trusted one.
+	real := mkdir("real", 0o755)
+	writePlaybook(t, mkdir(filepath.Join("real", "sub"), 0o755), "x.lua", `print("ran")`, 0o644)
+	if err := os.Symlink(real, filepath.Join(dir, "linkdir")); err != nil {
+		t.Fatal(err)
+	}
+	viaLinkDir := filepath.Join(dir, "linkdir", "sub", "x.lua")
+	fifo := filepath.Join(dir, "fifo.lua")
+	if err := unix.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	device := filepath.Join(dir, "device.lua")
+	if err := unix.Mknod(device, unix.S_IFCHR|0o644, int(unix.Mkdev(1, 3))); err != nil { // /dev/null's numbers
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "sock.lua")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	asDir := mkdir("dir.lua", 0o755)
 	requires := writePlaybook(t, dir, "requires.lua", `require("groupw") print("ran")`, 0o644)
 
 	for _, tc := range []struct {
@@ -48,16 +87,25 @@ func TestPlaybookTrust(t *testing.T) {
 		code               int
 	}{
 		{"trusted", good, "", 0},
-		{"group-writable", groupW, "group-writable", 77},
-		{"world-writable", worldW, "world-writable", 77},
-		{"another owner", other, "owned by uid 65534", 77},
-		{"symlink", link, "symbolic link", 77},
-		{"writable directory", inBadDir, "world-writable", 77},
+		{"group-writable", groupW, "file " + groupW + " is group-writable (mode 0664)", 77},
+		{"world-writable", worldW, "file " + worldW + " is world-writable (mode 0646)", 77},
+		{"another owner", other, "file " + other + " is owned by uid 65534, not root or the invoking user", 77},
+		{"symlink", link, link + " is a symbolic link", 77},
+		{"world-writable directory", inBadDir, "directory " + filepath.Dir(inBadDir) + " is world-writable (mode 0777)", 77},
+		{"group-writable directory", inGroupDir, "directory " + filepath.Dir(inGroupDir) + " is group-writable (mode 0775)", 77},
+		{"directory of another owner", inOtherDir, "directory " + otherDir + " is owned by uid 65534", 77},
+		{"symlinked directory", viaLinkDir, "directory " + filepath.Join(dir, "linkdir") + " is a symbolic link", 77},
+		{"fifo", fifo, fifo + " is not a regular file (a FIFO)", 77},
+		{"device", device, device + " is not a regular file (a character device)", 77},
+		{"socket", sock, sock + " is not a regular file (a socket)", 77},
+		{"directory", asDir, asDir + " is not a regular file (a directory)", 77},
 		{"requires an untrusted module", requires, "groupw", 77},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, args := range [][]string{{tc.path}, {"run", tc.path}} {
-				r := ctrshEnv(t, append(os.Environ(), "CTRSH_LOCK_DIR="+t.TempDir()), "", args...)
+				// A FIFO or device must be refused at once, not read: a
+				// hang fails the test here rather than after a minute.
+				r := ctrshWithin(t, 10*time.Second, append(os.Environ(), "CTRSH_LOCK_DIR="+t.TempDir()), "", args...)
 				if r.code != tc.code {
 					t.Errorf("ctrsh %v: exit %d, want %d (stderr %q)", args, r.code, tc.code, r.stderr)
 				}
@@ -69,6 +117,52 @@ func TestPlaybookTrust(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLockDirChecked: the lock directory is used only when it is a
+// directory of ctrsh's user that nobody else can write; a lock directory of
+// another user, a writable one, or one reached through a symbolic link is
+// refused with the reason (exit 77).
+func TestLockDirChecked(t *testing.T) {
+	testengine.NeedRoot(t, "making a directory of another user")
+	dir := t.TempDir()
+	pb := writePlaybook(t, dir, "pb.lua", `print("ran")`, 0o644)
+	mk := func(name string, mode os.FileMode, uid int) string {
+		d := filepath.Join(dir, name)
+		if err := os.Mkdir(d, mode); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(d, mode)
+		if err := os.Chown(d, uid, uid); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	good := mk("good", 0o700, 0)
+	linked := filepath.Join(dir, "linked")
+	if err := os.Symlink(good, linked); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, lockDir, reason string
+		code                  int
+	}{
+		{"ours", good, "", 0},
+		{"created inside ours", filepath.Join(good, "new", "locks"), "", 0},
+		{"another user's", mk("theirs", 0o700, 65534), "is owned by uid 65534", 77},
+		{"world-writable", mk("open", 0o777, 0), "is world-writable", 77},
+		{"through a symlink", linked, "is a symbolic link", 77},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := ctrshEnv(t, append(os.Environ(), "CTRSH_LOCK_DIR="+tc.lockDir), "", "run", pb)
+			if r.code != tc.code || (tc.code == 0 && r.stdout != "ran\n") || !strings.Contains(r.stderr, tc.reason) {
+				t.Errorf("lock dir %s: exit %d, stdout %q, stderr %q; want %d and %q", tc.lockDir, r.code, r.stdout, r.stderr, tc.code, tc.reason)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(good, "pb.lock")); err != nil {
+		t.Errorf("no lock file in the lock directory: %v", err)
 	}
 }
 
