@@ -28,7 +28,7 @@ func openBase(L *lua.LState, env *luax.Env) {
 		{Name: "now", Doc: "now() --> current time as fractional Unix seconds", Fn: baseNow},
 		{Name: "help", Doc: "help([fn_or_module]) -- list modules, or print the doc of a function, module or method", Fn: baseHelp},
 		{Name: "fail", Doc: "fail(msg) -- end the run with a finding: message on stderr, exit code 3", Fn: baseFail},
-		{Name: "mkdir", Doc: "mkdir(path [, mode=0755]) --> true | nil, err: create a directory and its parents (not with --safe)", Fn: baseMkdir},
+		{Name: "mkdir", Doc: "mkdir(path [, mode=0755]) --> true | nil, err: create a directory and its parents", Fn: baseMkdir, Unsafe: true},
 		{Name: "playbook", Doc: "playbook{description=, args={{name=, help=, default=, optional=}...}} --> {args=, name=, description=}: declare and parse the script's arguments", Fn: basePlaybook},
 	})
 	luax.SetFuncs(L, g, testGlobals)
@@ -43,6 +43,14 @@ func openBase(L *lua.LState, env *luax.Env) {
 		}
 	}
 }
+
+// safeHelp is what help() says about --safe.
+const safeHelp = `--safe runs read-only diagnostics: no io but io.write, io.stdout and io.stderr;
+  no os but os.time, os.clock, os.date and os.difftime; no load, loadstring,
+  loadfile, dofile, debug, net or mkdir; and nothing that changes or enters a
+  container: c:exec, c:enter, c:run, c:start, c:stop, c:restart, c:kill,
+  c:pause, c:unpause, ns.enter, ns.run (so no allow_host either). Each raises
+  "NAME is not available with --safe".`
 
 // print lua print(...) is Lua's print to the state's stdout, after the rows
 // emit() holds, so output keeps its order.
@@ -235,6 +243,10 @@ func baseHelp(L *lua.LState) int {
 		}
 		fmt.Fprintln(out, "globals: pp emit print sleep now help fail playbook mkdir json")
 		fmt.Fprintln(out, "e.g. help(docker), help(docker.container), help(\"ctrsh.Container\")")
+		fmt.Fprintln(out, safeHelp)
+		if luax.GetEnv(L).Safe {
+			fmt.Fprintln(out, "this run is --safe.")
+		}
 		return 0
 	}
 	v := L.Get(1)

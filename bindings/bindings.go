@@ -4,6 +4,8 @@
 package bindings
 
 import (
+	"os"
+
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/ctrsh/ctrsh/bindings/luax"
@@ -18,11 +20,15 @@ type Module struct {
 // Modules lists the modules every state preloads and sets as globals.
 var Modules = modules
 
-// New builds a Lua state for one run (the shell, a script, a playbook).
+// New builds a Lua state for one run (the shell, a script, a playbook, -e,
+// standard input, a c:run child). Everything that decides what code in the
+// state may do is set here, from env, whichever way the code came in:
+// where require looks and what it trusts, and --safe.
 func New(env *luax.Env) *lua.LState {
 	L := lua.NewState(lua.Options{SkipOpenLibs: false})
 	luax.SetEnv(L, env)
 	openBase(L, env)
+	installRequire(L, env)
 	for _, m := range Modules {
 		L.PreloadModule(m.Name, m.Loader)
 		if err := L.CallByParam(lua.P{Fn: L.GetGlobal("require"), NRet: 1, Protect: true}, lua.LString(m.Name)); err == nil {
@@ -39,10 +45,25 @@ func New(env *luax.Env) *lua.LState {
 	return L
 }
 
-// makeSafe removes what lets a script reach outside ctrsh's own API: files,
-// processes, loading code at run time, and the debug library. What is gone
-// raises "... is not available with --safe" when used, so the script's
-// author learns why.
+// NewChild builds the state of a chunk run inside a container (c:run,
+// ns.run): New with the parent's mode, the process's own stdio (the pipes
+// to the parent, which escapes what it shows), and no module files.
+func NewChild(safe bool) *lua.LState {
+	return New(&luax.Env{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin, Safe: safe, InContainer: true})
+}
+
+// safeOS are the functions of os that --safe keeps: time only.
+var safeOS = map[string]bool{"time": true, "clock": true, "date": true, "difftime": true}
+
+// safeIO are the members of io that --safe keeps: writing to ctrsh's own
+// standard output and error.
+var safeIO = []string{"write", "flush", "stdout", "stderr"}
+
+// makeSafe removes what lets a script reach outside ctrsh's read-only API:
+// files, processes, the environment, loading code at run time, and the
+// debug library. (What changes or enters a container, and net, refuse
+// themselves: luax.Func.Unsafe.) What is gone raises "... is not available
+// with --safe" when used, so the script's author learns why.
 func makeSafe(L *lua.LState) {
 	disabled := func(name string) *lua.LFunction {
 		return L.NewFunction(func(L *lua.LState) int {
@@ -50,30 +71,42 @@ func makeSafe(L *lua.LState) {
 			return 0
 		})
 	}
-	for _, g := range []string{"load", "loadstring", "loadfile", "dofile", "mkdir"} {
+	for _, g := range []string{"load", "loadstring", "loadfile", "dofile"} {
 		L.SetGlobal(g, disabled(g))
 	}
-	for _, lib := range []string{"io", "debug"} {
-		stub := L.NewTable()
+	stub := func(lib, doc string, keep []string) *lua.LTable {
+		t := L.NewTable()
+		if orig, ok := L.GetGlobal(lib).(*lua.LTable); ok {
+			for _, k := range keep {
+				t.RawSetString(k, orig.RawGetString(k))
+			}
+		}
 		mt := L.NewTable()
-		name := lib
 		mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
-			L.RaiseError("%s.%s is not available with --safe", name, L.CheckString(2))
+			L.RaiseError("%s.%s is not available with --safe", lib, L.CheckString(2))
 			return 0
 		}))
-		L.SetMetatable(stub, mt)
-		L.SetGlobal(lib, stub)
+		L.SetMetatable(t, mt)
+		luax.SetDoc(L, t, doc)
+		L.SetGlobal(lib, t)
+		return t
 	}
+	ioT := stub("io", "io: with --safe, only io.write, io.stdout and io.stderr (ctrsh's own output)", safeIO)
+	debugT := stub("debug", "debug: not available with --safe", nil)
 	if os, ok := L.GetGlobal("os").(*lua.LTable); ok {
-		for _, f := range []string{"execute", "remove", "rename", "exit", "setenv", "tmpname"} {
-			os.RawSetString(f, disabled("os."+f))
+		var names []string
+		os.ForEach(func(k, _ lua.LValue) { names = append(names, k.String()) })
+		for _, f := range names {
+			if !safeOS[f] {
+				os.RawSetString(f, disabled("os."+f))
+			}
 		}
 	}
 	if pkg, ok := L.GetGlobal("package").(*lua.LTable); ok {
 		pkg.RawSetString("loadlib", disabled("package.loadlib"))
 		if loaded, ok := pkg.RawGetString("loaded").(*lua.LTable); ok {
-			loaded.RawSetString("io", L.GetGlobal("io"))
-			loaded.RawSetString("debug", L.GetGlobal("debug"))
+			loaded.RawSetString("io", ioT)
+			loaded.RawSetString("debug", debugT)
 		}
 	}
 }

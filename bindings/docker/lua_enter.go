@@ -16,14 +16,16 @@ import (
 func init() {
 	containerType.Methods = append(containerType.Methods,
 		luax.Func{
-			Name: "enter",
-			Doc:  "c:enter(cmd, {ns=, join_cgroup=false, user=, workdir=, env=, capture=, stdin=}) --> {code=, stdout=, stderr=} | nil, err: run cmd inside the container's namespaces (native setns; no shell needed in the image)",
-			Fn:   containerEnter,
+			Name:   "enter",
+			Doc:    "c:enter(cmd, {ns=, join_cgroup=false, user=, workdir=, env=, capture=, stdin=}) --> {code=, stdout=, stderr=} | nil, err: run cmd inside the container's namespaces (native setns; no shell needed in the image)",
+			Fn:     containerEnter,
+			Unsafe: true,
 		},
 		luax.Func{
-			Name: "run",
-			Doc:  "c:run(chunk, ...) --> the values the Lua chunk returns, evaluated by ctrsh inside the container's namespaces | nil, err",
-			Fn:   containerRun,
+			Name:   "run",
+			Doc:    "c:run(chunk, ...) --> the values the Lua chunk returns, evaluated by ctrsh inside the container's namespaces | nil, err",
+			Fn:     containerRun,
+			Unsafe: true,
 		},
 	)
 }

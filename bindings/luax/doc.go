@@ -5,6 +5,7 @@
 package luax
 
 import (
+	"regexp"
 	"sort"
 
 	lua "github.com/yuin/gopher-lua"
@@ -54,6 +55,41 @@ type Func struct {
 	Name string
 	Doc  string
 	Fn   lua.LGFunction
+	// Unsafe marks what --safe refuses: a function that changes or enters
+	// a container, or that reaches past ctrsh's read-only view (files, the
+	// network). In a state whose Env is Safe it raises "NAME is not
+	// available with --safe" however it is reached — a global, a module
+	// table, a metatable, a loader called again — since the check is in
+	// the function itself. NAME is the call as its Doc begins: "c:exec".
+	Unsafe bool
+}
+
+// function makes the Lua function of f and records its doc.
+func (f Func) function(L *lua.LState) *lua.LFunction {
+	fn, doc := f.Fn, f.Doc
+	if f.Unsafe {
+		name, inner := callName(f), f.Fn
+		fn = func(L *lua.LState) int {
+			if GetEnv(L).Safe {
+				L.RaiseError("%s is not available with --safe", name)
+			}
+			return inner(L)
+		}
+		doc += "  (not with --safe)"
+	}
+	lf := L.NewFunction(fn)
+	SetDoc(L, lf, doc)
+	return lf
+}
+
+var callNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*([.:][A-Za-z_][A-Za-z0-9_]*)*`)
+
+// callName is how messages name f: "c:exec", "ns.enter", "mkdir".
+func callName(f Func) string {
+	if s := callNameRE.FindString(f.Doc); s != "" {
+		return s
+	}
+	return f.Name
 }
 
 // NewModule builds a module table from funcs, records the docs of the table
@@ -61,9 +97,7 @@ type Func struct {
 func NewModule(L *lua.LState, name, doc string, funcs []Func) *lua.LTable {
 	t := L.NewTable()
 	for _, f := range funcs {
-		fn := L.NewFunction(f.Fn)
-		SetDoc(L, fn, f.Doc)
-		t.RawSetString(f.Name, fn)
+		t.RawSetString(f.Name, f.function(L))
 	}
 	SetDoc(L, t, doc)
 	registryTable(L, modulesKey).RawSetString(name, t)
@@ -73,8 +107,6 @@ func NewModule(L *lua.LState, name, doc string, funcs []Func) *lua.LTable {
 // SetFuncs adds funcs, with their docs, to an existing table (for globals).
 func SetFuncs(L *lua.LState, t *lua.LTable, funcs []Func) {
 	for _, f := range funcs {
-		fn := L.NewFunction(f.Fn)
-		SetDoc(L, fn, f.Doc)
-		t.RawSetString(f.Name, fn)
+		t.RawSetString(f.Name, f.function(L))
 	}
 }

@@ -20,8 +20,20 @@ type Env struct {
 	Color bool
 	// DockerHost is the engine endpoint (--host, DOCKER_HOST, or "" for the default socket).
 	DockerHost string
-	// Safe removes io, os.execute, load* and debug from the state.
+	// Safe makes the state one for read-only diagnostics (--safe): no
+	// files, processes, network or code loaded at run time (io but for
+	// ctrsh's own stdout and stderr, os but for its time functions, load*,
+	// dofile, debug, net, mkdir), and nothing that changes or enters a
+	// container (Func.Unsafe). A c:run child has its parent's mode.
 	Safe bool
+	// ModuleDirs are the directories require searches for NAME.lua after
+	// ctrsh's own modules: the playbook's directory and the playbook
+	// directories. As root nothing else is searched, and each file is
+	// read through the trust checks.
+	ModuleDirs []string
+	// InContainer marks the state of a chunk run inside a container's
+	// namespaces (c:run): require loads no file there.
+	InContainer bool
 	// Interactive is true in the shell (prompts and terminals may be used).
 	Interactive bool
 	// Playbook names the script being run ("" in the shell), and its sha256.

@@ -30,9 +30,7 @@ func (t *Type) Register(L *lua.LState) *lua.LTable {
 	methods := L.NewTable()
 	var names []string
 	for _, m := range t.Methods {
-		fn := L.NewFunction(m.Fn)
-		SetDoc(L, fn, m.Doc)
-		methods.RawSetString(m.Name, fn)
+		methods.RawSetString(m.Name, m.function(L))
 		names = append(names, m.Name)
 	}
 	names = append(names, t.Fields...)

@@ -23,8 +23,8 @@ const defaultTimeout = 10 * time.Second
 func Loader(L *lua.LState) int {
 	connType.Register(L)
 	L.Push(luax.NewModule(L, "net", "net: TCP connections and HTTP GET (inside a container with c:run, its loopback)", []luax.Func{
-		{Name: "dial", Doc: `net.dial(addr, {timeout=10}) --> Conn | nil, err: a TCP connection to "host:port"`, Fn: luaDial},
-		{Name: "http_get", Doc: `net.http_get(url, {timeout=10, headers=}) --> {status=, headers=, body=} | nil, err`, Fn: luaHTTPGet},
+		{Name: "dial", Doc: `net.dial(addr, {timeout=10}) --> Conn | nil, err: a TCP connection to "host:port"`, Fn: luaDial, Unsafe: true},
+		{Name: "http_get", Doc: `net.http_get(url, {timeout=10, headers=}) --> {status=, headers=, body=} | nil, err`, Fn: luaHTTPGet, Unsafe: true},
 	}))
 	return 1
 }
@@ -47,9 +47,9 @@ var connType = &luax.Type{
 // The methods refer to connType (through Check): set them in init.
 func init() {
 	connType.Methods = []luax.Func{
-		{Name: "write", Doc: "conn:write(s) --> true | nil, err", Fn: luaWrite},
-		{Name: "read", Doc: `conn:read([n | "*l" | "*a"]) --> string | nil, err  (default "*l"; nil at end of stream)`, Fn: luaRead},
-		{Name: "close", Doc: "conn:close() --> true", Fn: luaClose},
+		{Name: "write", Doc: "conn:write(s) --> true | nil, err", Fn: luaWrite, Unsafe: true},
+		{Name: "read", Doc: `conn:read([n | "*l" | "*a"]) --> string | nil, err  (default "*l"; nil at end of stream)`, Fn: luaRead, Unsafe: true},
+		{Name: "close", Doc: "conn:close() --> true", Fn: luaClose, Unsafe: true},
 	}
 }
 

@@ -22,8 +22,8 @@ import (
 
 // EnterFuncs are ns.enter and ns.run; the module's Loader appends them.
 var EnterFuncs = []luax.Func{
-	{Name: "enter", Doc: "ns.enter(target, cmd, {ns=, join_cgroup=, workdir=, user=, env=, capture=, stdin=, allow_host=}) --> {code=, stdout=, stderr=} | nil, err  (cmd: string split on spaces, or array)", Fn: luaEnter},
-	{Name: "run", Doc: "ns.run(target, chunk, ...) --> the values the Lua chunk returns, evaluated inside the target's namespaces | nil, err", Fn: luaRun},
+	{Name: "enter", Doc: "ns.enter(target, cmd, {ns=, join_cgroup=, workdir=, user=, env=, capture=, stdin=, allow_host=}) --> {code=, stdout=, stderr=} | nil, err  (cmd: string split on spaces, or array)", Fn: luaEnter, Unsafe: true},
+	{Name: "run", Doc: "ns.run(target, chunk, ...) --> the values the Lua chunk returns, evaluated inside the target's namespaces | nil, err", Fn: luaRun, Unsafe: true},
 }
 
 // Target is a process to act on: its PID, the pidfd that pins it, and the
@@ -123,6 +123,9 @@ type RunOptions struct {
 	AllowHost      bool
 	ChunkName      string   // for error messages, default "=(run)"
 	Pidfd          *os.File // pins the target (see nsenter.Options.Pidfd)
+	// Safe builds the chunk's state in --safe mode: the child has its
+	// parent's mode, whatever it was started with.
+	Safe bool
 }
 
 // RunChunk evaluates the Lua chunk inside the namespaces of process pid,
@@ -133,7 +136,7 @@ func RunChunk(ctx context.Context, L *lua.LState, pid int, chunk string, args []
 	if name == "" {
 		name = "=(run)"
 	}
-	payload, err := encodeValues(L, append([]lua.LValue{lua.LString(chunk), lua.LString(name)}, args...))
+	payload, err := encodeValues(L, append([]lua.LValue{lua.LString(chunk), lua.LString(name), lua.LBool(o.Safe)}, args...))
 	if err != nil {
 		return nil, fmt.Errorf("arguments of the chunk: %w", err)
 	}
@@ -153,18 +156,27 @@ func RunChunk(ctx context.Context, L *lua.LState, pid int, chunk string, args []
 
 // RunChild is the inside half of ns.run. The program's main calls it first
 // thing: in the process that nsenter re-executed inside a container it runs
-// the chunk in a state made by newState (ctrsh's modules, reading the
-// container's /proc), sends its values back, and returns true: main then
-// exits 0. Anywhere else it returns false at once.
-func RunChild(newState func() *lua.LState) (handled bool) {
+// the chunk in a state made by newState with the parent's mode (ctrsh's
+// modules, reading the container's /proc; bindings.NewChild), sends its
+// values back, and returns true: main then exits 0. Anywhere else it
+// returns false at once.
+func RunChild(newState func(safe bool) *lua.LState) (handled bool) {
 	payload, ok := nsenter.ChildPayload()
 	if !ok {
 		return false
 	}
-	L := newState()
+	// The mode is among the values: read them once in a bare state to
+	// learn it, then again in the chunk's own.
+	bare := lua.NewState(lua.Options{SkipOpenLibs: true})
+	vals, err := decodeValues(bare, payload)
+	bare.Close()
+	if err != nil || len(vals) < 3 || vals[2].Type() != lua.LTBool {
+		nsenter.ChildFail("the chunk: malformed payload")
+		return true
+	}
+	L := newState(vals[2] == lua.LTrue)
 	defer L.Close()
-	vals, err := decodeValues(L, payload)
-	if err != nil || len(vals) < 2 {
+	if vals, err = decodeValues(L, payload); err != nil {
 		nsenter.ChildFail("the chunk: malformed payload")
 		return true
 	}
@@ -175,10 +187,10 @@ func RunChild(newState func() *lua.LState) (handled bool) {
 	}
 	base := L.GetTop()
 	L.Push(fn)
-	for _, a := range vals[2:] {
+	for _, a := range vals[3:] {
 		L.Push(a)
 	}
-	if err := L.PCall(len(vals)-2, lua.MultRet, nil); err != nil {
+	if err := L.PCall(len(vals)-3, lua.MultRet, nil); err != nil {
 		msg := err.Error()
 		if apiErr, ok := err.(*lua.ApiError); ok {
 			msg = luax.ToString(L, apiErr.Object)
@@ -371,7 +383,7 @@ func RunLua(L *lua.LState, t Target, n int) int {
 	if err != nil {
 		return luax.Fail(L, err)
 	}
-	vals, err := RunChunk(luax.Ctx(L), L, pid, chunk, args, RunOptions{Stdout: env.Stdout, Stderr: env.Stderr, Pidfd: t.Pidfd})
+	vals, err := RunChunk(luax.Ctx(L), L, pid, chunk, args, RunOptions{Stdout: env.Stdout, Stderr: env.Stderr, Pidfd: t.Pidfd, Safe: env.Safe})
 	done(err, map[string]any{"target_pid": pid})
 	if err != nil {
 		return luax.Fail(L, prefix(subject, pid, err))

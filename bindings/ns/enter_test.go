@@ -32,9 +32,7 @@ func TestMain(m *testing.M) {
 
 // childState is the state a chunk runs in inside the target: ctrsh's own,
 // as the binary's main builds it.
-func childState() *lua.LState {
-	return bindings.New(&luax.Env{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin})
-}
+var childState = bindings.NewChild
 
 // startTarget starts a process in new pid, uts, ipc, net and mount
 // namespaces (its own /proc, hostname ctrsh-test) and returns its PID.
@@ -159,6 +157,34 @@ func TestRunLua(t *testing.T) {
 	`)
 	if !strings.Contains(out, "printed inside\n") {
 		t.Errorf("print inside did not reach the state's stdout: %q", out)
+	}
+}
+
+// TestRunChildHasParentsMode: the chunk's state inside is built by
+// bindings.New with its parent's mode — --safe there when --safe here —
+// and loads no module file of the target, whose files they would be.
+func TestRunChildHasParentsMode(t *testing.T) {
+	pid := startTarget(t)
+	L := lua.NewState()
+	defer L.Close()
+	const chunk = `local ok, err = pcall(function() return io.open("/etc/hostname") end) return ok, tostring(err)`
+	vals, err := ns.RunChunk(context.Background(), L, pid, chunk, nil, ns.RunOptions{Safe: true})
+	if err != nil || len(vals) != 2 || vals[0] != lua.LFalse || !strings.Contains(vals[1].String(), "io.open is not available with --safe") {
+		t.Errorf("a --safe parent's chunk: %v, %v", vals, err)
+	}
+	vals, err = ns.RunChunk(context.Background(), L, pid, chunk, nil, ns.RunOptions{})
+	if err != nil || len(vals) != 2 || vals[0] != lua.LTrue {
+		t.Errorf("a parent's chunk without --safe: %v, %v", vals, err)
+	}
+	// The target's / (the chunk's working directory) holds a module.
+	dir := fmt.Sprintf("/proc/%d/root/", pid)
+	if err := os.WriteFile(dir+"ctrsh-run-child-m.lua", []byte(`return "loaded from the target"`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(dir + "ctrsh-run-child-m.lua")
+	vals, err = ns.RunChunk(context.Background(), L, pid, `return pcall(require, "ctrsh-run-child-m")`, nil, ns.RunOptions{})
+	if err != nil || len(vals) != 2 || vals[0] != lua.LFalse || !strings.Contains(vals[1].String(), "not searched") {
+		t.Errorf("require inside: %v, %v", vals, err)
 	}
 }
 

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/moby/moby/client"
-	lua "github.com/yuin/gopher-lua"
 
 	"github.com/ctrsh/ctrsh/bindings"
 	"github.com/ctrsh/ctrsh/bindings/docker"
@@ -29,9 +28,7 @@ var version = "dev"
 func main() {
 	// A re-executed copy of ctrsh inside a container's namespaces runs the
 	// Lua chunk it was sent (c:run, ns.run) and nothing else.
-	if ns.RunChild(func() *lua.LState {
-		return bindings.New(&luax.Env{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin})
-	}) {
+	if ns.RunChild(bindings.NewChild) {
 		os.Exit(0)
 	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
@@ -99,7 +96,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.json, "json", false, "emit(t) writes one JSON object per line on stdout")
 	fs.DurationVar(&o.timeout, "timeout", 0, "stop the run after this long (exit 124), e.g. 30s, 5m")
 	fs.StringVar(&o.host, "host", "", "Docker endpoint (default $DOCKER_HOST, then unix:///var/run/docker.sock)")
-	fs.BoolVar(&o.safe, "safe", false, "run without io, os.execute/remove/rename, load*, dofile and debug")
+	fs.BoolVar(&o.safe, "safe", false, "read-only diagnostics: no io (but writing to stdout and stderr), os (but time), load*, dofile, debug, net, mkdir, nor anything that changes or enters a container")
 	fs.StringVar(&o.code, "e", "", "run this Lua code")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.BoolVar(&o.help, "help", false, "print this help and exit")
@@ -197,6 +194,7 @@ func newEnv(o *options, stdin io.Reader, stdout, stderr io.Writer) *luax.Env {
 		Color:      isTerminal(stdout) && os.Getenv("NO_COLOR") == "",
 		DockerHost: host,
 		Safe:       o.safe,
+		ModuleDirs: playbookDirs(),
 	}
 	// The shell and -e runs audit too; playbooks replace this with their name and hash.
 	env.Audit = newAuditLog("", "", func(msg string) {

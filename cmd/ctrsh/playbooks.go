@@ -13,8 +13,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	lua "github.com/yuin/gopher-lua"
-
 	"github.com/ctrsh/ctrsh/bindings/luax"
 	"github.com/ctrsh/ctrsh/bindings/trust"
 	"github.com/ctrsh/ctrsh/scripts"
@@ -197,79 +195,14 @@ func runScript(env *luax.Env, o *runOptions, ref *playbookRef, args []string) in
 	if ref.Path == "" {
 		chunkName = "@" + ref.Name + ".lua"
 	}
-	dirs := playbookDirs()
 	if ref.Path != "" {
-		dirs = append([]string{filepath.Dir(ref.Path)}, dirs...)
+		env.ModuleDirs = append([]string{filepath.Dir(ref.Path)}, env.ModuleDirs...)
 	}
 	argv0 := ref.Path
 	if argv0 == "" {
 		argv0 = ref.Name
 	}
-	return runChunk(env, &o.options, chunk{name: chunkName, src: string(tf.Source), argv0: argv0, args: args}, func(L *lua.LState) {
-		installRequire(L, dirs)
-	})
-}
-
-// installRequire makes require search only ctrsh's preloads and the
-// playbook directories, reading each module through the trust checks. Not
-// as root, the usual package.path is searched after them.
-func installRequire(L *lua.LState, dirs []string) {
-	pkg, ok := L.GetGlobal("package").(*lua.LTable)
-	if !ok {
-		return
-	}
-	loaders, ok := pkg.RawGetString("loaders").(*lua.LTable)
-	if !ok {
-		return
-	}
-	privileged := trust.Checked()
-	var paths []string
-	for _, d := range dirs {
-		paths = append(paths, filepath.Join(d, "?.lua"))
-	}
-	if privileged {
-		pkg.RawSetString("path", lua.LString(strings.Join(paths, ";")))
-	} else {
-		pkg.RawSetString("path", lua.LString(strings.Join(paths, ";")+";"+lua.LVAsString(pkg.RawGetString("path"))))
-	}
-	loaders.RawSetInt(2, L.NewFunction(func(L *lua.LState) int {
-		name := L.CheckString(1)
-		var tried strings.Builder
-		for _, pattern := range strings.Split(lua.LVAsString(pkg.RawGetString("path")), ";") {
-			if pattern == "" || (privileged && !isPlaybookPattern(pattern, paths)) {
-				continue
-			}
-			p := strings.ReplaceAll(pattern, "?", strings.ReplaceAll(name, ".", "/"))
-			if _, err := os.Lstat(p); err != nil {
-				fmt.Fprintf(&tried, "\n\tno file '%s'", p)
-				continue
-			}
-			tf, err := trust.ReadFile(p)
-			if err != nil {
-				if errors.Is(err, trust.ErrUntrusted) {
-					luax.RaiseExit(L, luax.ExitRefused, fmt.Sprintf("refused: require %q: %v", name, err))
-				}
-				L.RaiseError("require %q: %v", name, err)
-			}
-			proto, err := compile(string(tf.Source), "@"+p)
-			if err != nil {
-				L.RaiseError("require %q: %v", name, err)
-			}
-			L.Push(L.NewFunctionFromProto(proto))
-			return 1
-		}
-		L.Push(lua.LString(tried.String()))
-		return 1
-	}))
-}
-
-func isPlaybookPattern(p string, paths []string) bool {
-	for _, q := range paths {
-		if p == q {
-			return true
-		}
-	}
-	return false
+	return runChunk(env, &o.options, chunk{name: chunkName, src: string(tf.Source), argv0: argv0, args: args})
 }
 
 // runPlaybooksCmd is `ctrsh playbooks` and `ctrsh playbooks show NAME`.

@@ -26,7 +26,6 @@ func runShell(env *luax.Env, o *options) int {
 	L := bindings.New(env)
 	defer L.Close()
 	setArgs(L, "ctrsh", nil)
-	installRequire(L, playbookDirs())
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	history := ""
