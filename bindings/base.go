@@ -85,7 +85,7 @@ func baseEmit(env *luax.Env) lua.LGFunction {
 	return func(L *lua.LState) int {
 		t := L.CheckTable(1)
 		if env.JSON {
-			b, err := json.Marshal(luax.ToGo(t))
+			b, err := luax.MarshalJSON(luax.ToGo(t), false)
 			if err != nil {
 				L.RaiseError("emit: %v", err)
 			}
@@ -140,17 +140,21 @@ func leadIndex(k string) int {
 	return len(leadKeys)
 }
 
+// cell is a value as a table shows it: on one line, its control characters
+// escaped (a table is for people, on a terminal or not; --json is the form
+// for programs), so that a container's text can neither break the columns
+// nor act on the terminal.
 func cell(L *lua.LState, v lua.LValue) string {
 	switch v := v.(type) {
 	case lua.LString:
-		return strings.ReplaceAll(string(v), "\n", "\\n")
+		return luax.EscapeLine(string(v))
 	case lua.LNumber:
 		return luax.FormatNumber(float64(v))
 	case *lua.LTable:
-		b, _ := json.Marshal(luax.ToGo(v))
+		b, _ := luax.MarshalJSON(luax.ToGo(v), false)
 		return string(b)
 	default:
-		return luax.ToString(L, v)
+		return luax.EscapeLine(luax.ToString(L, v))
 	}
 }
 
@@ -314,13 +318,7 @@ func printMembers(L *lua.LState, out io.Writer, t *lua.LTable) {
 func jsonEncode(L *lua.LState) int {
 	v := L.CheckAny(1)
 	o := luax.CheckOptions(L, 2, "indent")
-	var b []byte
-	var err error
-	if o.Bool("indent", false) {
-		b, err = json.MarshalIndent(luax.ToGo(v), "", "  ")
-	} else {
-		b, err = json.Marshal(luax.ToGo(v))
-	}
+	b, err := luax.MarshalJSON(luax.ToGo(v), o.Bool("indent", false))
 	if err != nil {
 		return luax.Fail(L, fmt.Errorf("json.encode: %w", err))
 	}

@@ -28,6 +28,7 @@ func New(env *luax.Env) *lua.LState {
 	L := lua.NewState(lua.Options{SkipOpenLibs: false})
 	luax.SetEnv(L, env)
 	openBase(L, env)
+	openStdio(L, env)
 	installRequire(L, env)
 	for _, m := range Modules {
 		L.PreloadModule(m.Name, m.Loader)

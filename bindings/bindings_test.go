@@ -1,6 +1,9 @@
 package bindings_test
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -79,7 +82,7 @@ func TestEmitAlignsRowsAndWritesJSON(t *testing.T) {
 }
 
 func TestSafeRemovesEscapes(t *testing.T) {
-	L, _ := newState(t, true)
+	L, out := newState(t, true)
 	for _, call := range []string{`io.open("/etc/hostname")`, `io.popen("id")`, `io.lines("/etc/hostname")`, `io.read()`,
 		`io.output("/tmp/x")`, `io.input("/etc/hostname")`, `io.tmpfile()`, `debug.getinfo(1)`, `load("return 1")`,
 		`loadstring("return 1")`, `dofile("/dev/null")`, `loadfile("/dev/null")`, `os.execute("true")`,
@@ -93,8 +96,11 @@ func TestSafeRemovesEscapes(t *testing.T) {
 	}
 	if err := L.DoString(`assert(os.time() > 0 and os.clock() >= 0 and os.date("%Y") and os.difftime(2, 1) == 1)
 		assert(string.upper('a') == 'A')
-		assert(io.write and io.stdout.write and io.stderr.write and io.flush)`); err != nil {
+		io.write("w ") io.stdout:write("o ") io.stderr:write("e ") io.flush() io.stdout:flush()`); err != nil {
 		t.Errorf("--safe removed too much: %v", err)
+	}
+	if out.String() != "w o e " {
+		t.Errorf("io.write, io.stdout, io.stderr wrote %q to the Env's writers", out.String())
 	}
 }
 
@@ -119,6 +125,7 @@ func TestSafeClassifiesEveryFunction(t *testing.T) {
 		"cgroup.mode": true, "cgroup.version": true, "cgroup.of": true, "cgroup.open": true,
 		"cg:memory": true, "cg:cpu": true, "cg:pids": true, "cg:io": true, "cg:procs": true, "cg:oom_kills": true, "cg:watch_oom": true,
 		"events.stream": true, "events.watch": true, "logs.read": true, "json.encode": true, "json.decode": true,
+		"f:write": true, "f:flush": true, "f:setvbuf": true, "f:close": true,
 		"print": true, "pp": true, "emit": true, "sleep": true, "now": true, "help": true, "fail": true, "playbook": true,
 	}
 	L, _ := newState(t, true)
@@ -133,7 +140,7 @@ func TestSafeClassifiesEveryFunction(t *testing.T) {
 	for _, m := range luax.Modules(L) {
 		collect(m+".", L.GetGlobal(m).(*lua.LTable))
 	}
-	for typ, prefix := range map[string]string{"ctrsh.Container": "c:", "ctrsh.Process": "p:", "ctrsh.Cgroup": "cg:", "ctrsh.Conn": "conn:"} {
+	for typ, prefix := range map[string]string{"ctrsh.Container": "c:", "ctrsh.Process": "p:", "ctrsh.Cgroup": "cg:", "ctrsh.Conn": "conn:", "ctrsh.Stream": "f:"} {
 		mt, ok := L.GetTypeMetatable(typ).(*lua.LTable)
 		if !ok {
 			t.Fatalf("no metatable %s", typ)
@@ -171,5 +178,43 @@ func TestHelpPrintsDocs(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help output lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// io.stdout, io.stderr and io.write write to the Env's writers, after the
+// rows emit() holds; io.output still redirects io.write to a file.
+func TestStdioWritesToEnv(t *testing.T) {
+	var out, errOut strings.Builder
+	L := bindings.New(&luax.Env{Stdout: &out, Stderr: &errOut})
+	defer L.Close()
+	file := filepath.Join(t.TempDir(), "out")
+	err := L.DoString(fmt.Sprintf(`
+		emit{a = 1}
+		io.write("w", 1, "\n")
+		assert(io.stdout:write("o\n") == io.stdout)
+		io.stderr:write("e\n")
+		assert(io.type(io.stdout) == "file" and io.type(42) == nil)
+		local ok, err = io.stdout:close()
+		assert(ok == nil and err == "cannot close stdout", err)
+		ok, err = io.close()
+		assert(ok == nil and err == "cannot close stdout", err)
+		local f = io.output(%q)
+		io.write("to the file")
+		io.close()
+		io.output(io.stdout)
+		io.write("back\n")
+		io.flush()
+	`, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "A\n1\nw1\no\nback\n"; out.String() != want {
+		t.Errorf("stdout %q, want %q", out.String(), want)
+	}
+	if errOut.String() != "e\n" {
+		t.Errorf("stderr %q", errOut.String())
+	}
+	if b, err := os.ReadFile(file); err != nil || string(b) != "to the file" {
+		t.Errorf("io.output file: %q %v", b, err)
 	}
 }

@@ -52,7 +52,9 @@ func (c *completer) Do(line []rune, pos int) (suffixes [][]rune, length int) {
 	for _, w := range words {
 		for _, full := range w.full {
 			s := full[len(w.word):]
-			if seen[s] {
+			// A candidate can be text from a container (a table's keys, a
+			// container name): one a terminal could act on is left out.
+			if seen[s] || luax.EscapeLine(s) != s {
 				continue
 			}
 			seen[s] = true

@@ -316,13 +316,13 @@ func (s *shell) interrupt() {
 }
 
 // defaultPrint prints the tostring of each value, tab separated, as Lua's
-// print does.
+// print does, escaped (see printError).
 func (s *shell) defaultPrint(L *lua.LState, values []lua.LValue) {
 	strs := make([]string, len(values))
 	for i, v := range values {
 		strs[i] = luax.ToString(L, v)
 	}
-	fmt.Fprintln(s.stdout, strings.Join(strs, "\t"))
+	fmt.Fprintln(s.stdout, luax.Escape(strings.Join(strs, "\t")))
 }
 
 const (
@@ -331,7 +331,10 @@ const (
 	reset  = "\x1b[0m"
 )
 
+// printError prints an error: its text escaped (it may quote what a
+// container wrote), then coloured.
 func (s *shell) printError(msg, trace string) {
+	msg, trace = luax.Escape(msg), luax.Escape(trace)
 	if s.color {
 		msg = red + msg + reset
 	}

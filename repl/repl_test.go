@@ -300,3 +300,22 @@ func TestRunColor(t *testing.T) {
 		t.Errorf("stderr %q: the error is not red", errOut.String())
 	}
 }
+
+// An error or a value quoting what a container wrote is shown escaped; the
+// shell's own colour is not.
+func TestRunEscapesErrorsAndValues(t *testing.T) {
+	var out, errOut bytes.Buffer
+	L := testState(&out)
+	defer L.Close()
+	L.SetGlobal("name", lua.LString("\x1b]0;TITLE\a\x1b[2J\u009b"))
+	in := io.NopCloser(strings.NewReader("error(name)\nname, 1\n"))
+	if err := Run(context.Background(), L, Config{Stdin: in, Stdout: &out, Stderr: &errOut, Color: true, HistoryFile: filepath.Join(t.TempDir(), "h")}); err != nil {
+		t.Fatal(err)
+	}
+	if want := red + `stdin:1: \x1b]0;TITLE\a\x1b[2J\u009b` + reset + "\n"; errOut.String() != want {
+		t.Errorf("stderr %q, want %q", errOut.String(), want)
+	}
+	if want := `\x1b]0;TITLE\a\x1b[2J\u009b` + "\t1\n"; out.String() != want {
+		t.Errorf("stdout %q, want %q", out.String(), want)
+	}
+}

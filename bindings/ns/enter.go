@@ -340,6 +340,11 @@ func EnterLua(L *lua.LState, t Target, n int) int {
 	}
 	if !eo.Capture {
 		eo.Stdout, eo.Stderr = env.Stdout, env.Stderr
+		if interactive {
+			// The terminal is the entered command's, as docker exec -it
+			// gives it; otherwise its output is escaped on the way.
+			eo.Stdout, eo.Stderr = luax.Raw(env.Stdout), luax.Raw(env.Stderr)
+		}
 	}
 	fields := map[string]any{"target_pid": pid, "cmd": argv, "ns": eo.Namespaces}
 	if eo.User != "" {

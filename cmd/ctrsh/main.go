@@ -85,6 +85,7 @@ type options struct {
 	timeout time.Duration
 	host    string
 	safe    bool
+	raw     bool
 	code    string
 	version bool
 	help    bool
@@ -97,6 +98,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&o.timeout, "timeout", 0, "stop the run after this long (exit 124), e.g. 30s, 5m")
 	fs.StringVar(&o.host, "host", "", "Docker endpoint (default $DOCKER_HOST, then unix:///var/run/docker.sock)")
 	fs.BoolVar(&o.safe, "safe", false, "read-only diagnostics: no io (but writing to stdout and stderr), os (but time), load*, dofile, debug, net, mkdir, nor anything that changes or enters a container")
+	fs.BoolVar(&o.raw, "raw", false, "write text as it is on a terminal too, control characters included (they are escaped there otherwise)")
 	fs.StringVar(&o.code, "e", "", "run this Lua code")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.BoolVar(&o.help, "help", false, "print this help and exit")
@@ -188,8 +190,8 @@ func newEnv(o *options, stdin io.Reader, stdout, stderr io.Writer) *luax.Env {
 	}
 	env := &luax.Env{
 		Stdin:      stdin,
-		Stdout:     stdout,
-		Stderr:     stderr,
+		Stdout:     forTerminal(stdout, o.raw),
+		Stderr:     forTerminal(stderr, o.raw),
 		JSON:       o.json,
 		Color:      isTerminal(stdout) && os.Getenv("NO_COLOR") == "",
 		DockerHost: host,
@@ -201,6 +203,18 @@ func newEnv(o *options, stdin io.Reader, stdout, stderr io.Writer) *luax.Env {
 		fmt.Fprintf(stderr, "ctrsh: warning: %s\n", msg)
 	}).Record
 	return env
+}
+
+// forTerminal is w escaped when it is a terminal (luax.TermWriter): what
+// containers and the kernel wrote (names, command lines, log lines,
+// labels, environment values, messages quoting them) must not act on the
+// terminal of the person reading it. Off a terminal, and with --raw,
+// bytes are written as they are.
+func forTerminal(w io.Writer, raw bool) io.Writer {
+	if raw || !isTerminal(w) {
+		return w
+	}
+	return luax.NewTermWriter(w)
 }
 
 // isTerminal reports whether r or w is a terminal.

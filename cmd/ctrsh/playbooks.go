@@ -104,6 +104,8 @@ func splitRunArgs(o *runOptions, args []string) (rest []string, err error) {
 			o.json = true
 		case "safe":
 			o.safe = true
+		case "raw":
+			o.raw = true
 		case "lock":
 			o.lock = true
 		case "no-lock":

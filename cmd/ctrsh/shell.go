@@ -32,11 +32,14 @@ func runShell(env *luax.Env, o *options) int {
 	if home := os.Getenv("HOME"); home != "" {
 		history = filepath.Join(home, ".ctrsh_history")
 	}
+	// The shell's prompt, line editing and colours reach the terminal as
+	// they are; values and errors are escaped (the value printer writes to
+	// env.Stdout, repl escapes the messages it colours).
 	err := repl.Run(ctx, L, repl.Config{
 		HistoryFile: history,
 		Stdin:       os.Stdin,
-		Stdout:      env.Stdout,
-		Stderr:      env.Stderr,
+		Stdout:      luax.Raw(env.Stdout),
+		Stderr:      luax.Raw(env.Stderr),
 		Banner:      fmt.Sprintf("ctrsh %s — help() lists modules, Tab completes, Ctrl-C stops a statement, Ctrl-D leaves", version),
 		Color:       env.Color,
 		Print: func(L *lua.LState, values []lua.LValue) {
