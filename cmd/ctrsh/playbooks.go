@@ -246,8 +246,14 @@ func runPlaybooksCmd(args []string, stdout, stderr io.Writer) int {
 				continue
 			}
 			seen[name] = true
-			src, _ := os.ReadFile(f)
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", name, dir, scripts.Description(src))
+			// Read as a run would read it: a FIFO there must not hang the list.
+			desc := ""
+			if tf, err := trust.ReadFile(f); err == nil {
+				desc = scripts.Description(tf.Source)
+			} else if errors.Is(err, trust.ErrUntrusted) {
+				desc = "(refused: " + strings.TrimPrefix(err.Error(), trust.ErrUntrusted.Error()+": ") + ")"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", name, dir, desc)
 		}
 	}
 	for _, name := range scripts.Names() {

@@ -250,3 +250,16 @@ func TestPlaybooksListAndShow(t *testing.T) {
 		t.Errorf("unknown playbook: %d %q", r.code, r.stderr)
 	}
 }
+
+// A FIFO in a playbook directory is listed as refused; the list does not
+// wait on it.
+func TestPlaybooksListFIFO(t *testing.T) {
+	dir := t.TempDir()
+	if err := unix.Mkfifo(filepath.Join(dir, "hang.lua"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := ctrshWithin(t, 10*time.Second, append(os.Environ(), "CTRSH_PLAYBOOK_DIR="+dir), "", "playbooks")
+	if r.code != 0 || !strings.Contains(r.stdout, "hang.lua is not a regular file (a FIFO)") || !strings.Contains(r.stdout, "pidmap ") {
+		t.Errorf("ctrsh playbooks: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
