@@ -41,8 +41,10 @@ func installRequire(L *lua.LState, env *luax.Env) {
 		}
 	}
 	path := strings.Join(dirs, ";")
+	// Lua's own path: LUA_PATH, or ./?.lua and the usual directories.
+	luaPath := lua.LVAsString(pkg.RawGetString("path"))
 	if !privileged && !env.InContainer {
-		path = strings.Trim(path+";"+lua.LVAsString(pkg.RawGetString("path")), ";")
+		path = strings.Trim(path+";"+luaPath, ";")
 	}
 	pkg.RawSetString("path", lua.LString(path))
 
@@ -82,6 +84,13 @@ func installRequire(L *lua.LState, env *luax.Env) {
 			return 1
 		}
 		if privileged {
+			// Say so when the module is where Lua would have looked.
+			for _, pattern := range strings.Split(luaPath, ";") {
+				p := strings.ReplaceAll(pattern, "?", strings.ReplaceAll(name, ".", "/"))
+				if _, err := os.Lstat(p); pattern != "" && err == nil {
+					fmt.Fprintf(&tried, "\n\t%s: not loaded", p)
+				}
+			}
 			tried.WriteString("\n\tthe current directory and LUA_PATH are not searched as root")
 		}
 		L.Push(lua.LString(tried.String()))
