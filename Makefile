@@ -6,7 +6,7 @@ LDFLAGS := -X main.version=$(VERSION)
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 N ?= 20
 
-.PHONY: build test test-go engine engine-stop lint run demo bench clean
+.PHONY: build test test-go engine engine-stop lint run demo bench clean generate bench-trace
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ctrsh
@@ -35,6 +35,13 @@ demo: build engine
 # bench compares ctrsh with the docker CLI on the private engine (N running containers).
 bench: build engine
 	. ./fixtures/engine.env && $(GO) run ./cmd/ctrsh-bench -n $(N) -ctrsh ./$(BIN)
+
+# generate rebuilds the BPF objects of bindings/trace (needs clang and libbpf-dev);
+# the generated Go and .o files are committed, so a build needs no clang.
+generate:
+	@command -v clang >/dev/null && test -f /usr/include/bpf/bpf_helpers.h || \
+		{ echo "make generate needs clang and libbpf-dev: apt-get install clang libbpf-dev" >&2; exit 1; }
+	$(GO) generate ./bindings/trace
 
 clean:
 	rm -rf bin fixtures/engine.env

@@ -1,0 +1,422 @@
+//go:build (386 || amd64 || arm || arm64 || loong64 || mips64le || mipsle || ppc64le || riscv64) && linux
+
+package trace
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/ringbuf"
+	"golang.org/x/sys/unix"
+
+	"github.com/ctrsh/ctrsh/bindings/cgroup"
+)
+
+// DefaultBufferSize is the ring buffer's size when Options.BufferSize is 0:
+// about 700 exec events, or 2,800 opens.
+const DefaultBufferSize = 1 << 20
+
+// pollInterval bounds how long Run waits for an event before it looks at
+// the lost counter and its context again.
+const pollInterval = 200 * time.Millisecond
+
+// programs are the BPF programs of each kind and where they attach: a
+// tracepoint with BTF ("tp_btf": no tracefs needed) or a classic one
+// (group/name under tracefs). Optional ones are skipped when the kernel
+// lacks the tracepoint (open(2) is not on every architecture).
+var programs = map[Kind][]attachment{
+	KindExec:    {{prog: "ctrsh_exec", btf: "sched_process_exec"}},
+	KindExit:    {{prog: "ctrsh_exit", btf: "sched_process_exit"}},
+	KindOOM:     {{prog: "ctrsh_oom", btf: "mark_victim"}},
+	KindConnect: {{prog: "ctrsh_connect", btf: "inet_sock_set_state"}},
+	KindOpen: {
+		{prog: "ctrsh_openat_in", group: "syscalls", name: "sys_enter_openat"},
+		{prog: "ctrsh_openat_out", group: "syscalls", name: "sys_exit_openat"},
+		{prog: "ctrsh_open_in", group: "syscalls", name: "sys_enter_open", optional: true},
+		{prog: "ctrsh_open_out", group: "syscalls", name: "sys_exit_open", optional: true},
+		{prog: "ctrsh_openat2_in", group: "syscalls", name: "sys_enter_openat2", optional: true},
+		{prog: "ctrsh_openat2_out", group: "syscalls", name: "sys_exit_openat2", optional: true},
+	},
+}
+
+type attachment struct {
+	prog        string
+	btf         string // tp_btf target
+	group, name string // classic tracepoint
+	optional    bool
+}
+
+// Tracer is a loaded, attached set of tracing programs and the ring buffer
+// they write to. Close detaches and unloads everything.
+type Tracer struct {
+	o       Options
+	coll    *ebpf.Collection
+	links   []link.Link
+	rd      *ringbuf.Reader
+	lost    *ebpf.Map
+	boot    time.Time // the wall-clock time of CLOCK_BOOTTIME 0
+	lastRaw uint64    // the lost counter at the last report
+	names   map[string]string
+	memcgs  map[uint64]string
+	v2      bool
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// unavailableError is a reason this kernel or process cannot trace: its
+// message is the reason alone, and it matches ErrUnavailable.
+type unavailableError struct {
+	msg string
+	err error
+}
+
+func (e *unavailableError) Error() string   { return e.msg }
+func (e *unavailableError) Unwrap() []error { return []error{e.err, ErrUnavailable} }
+
+func unavailable(err error, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	if err != nil {
+		msg += ": " + err.Error()
+	}
+	return &unavailableError{msg: msg, err: err}
+}
+
+// Open loads the programs of o.Kinds, attaches them and returns the Tracer.
+// Errors wrapping ErrUnavailable mean this kernel or this process cannot
+// trace at all.
+func Open(o Options) (*Tracer, error) {
+	if len(o.Kinds) == 0 {
+		return nil, errors.New("trace: no kinds to trace")
+	}
+	if o.HostRoot == "" {
+		o.HostRoot = "/"
+	}
+	if o.BTFPath == "" {
+		o.BTFPath = filepath.Join(o.HostRoot, "sys/kernel/btf/vmlinux")
+	}
+	if o.BufferSize == 0 {
+		o.BufferSize = DefaultBufferSize
+	}
+	page := os.Getpagesize()
+	if o.BufferSize < page || o.BufferSize&(o.BufferSize-1) != 0 {
+		return nil, fmt.Errorf("trace: buffer size %d: want a power of two, at least %d", o.BufferSize, page)
+	}
+	kinds := map[Kind]bool{}
+	for _, k := range o.Kinds {
+		if _, ok := programs[k]; !ok {
+			return nil, fmt.Errorf("trace: unknown kind %q", k)
+		}
+		kinds[k] = true
+	}
+
+	kernel, err := btf.LoadSpec(o.BTFPath)
+	if err != nil {
+		return nil, unavailable(err, "tracing needs a kernel with BPF and BTF")
+	}
+	if kinds[KindOOM] {
+		if err := checkMarkVictim(kernel); err != nil {
+			return nil, err
+		}
+	}
+	mode, err := cgroup.DetectMode(o.HostRoot)
+	if err != nil {
+		return nil, fmt.Errorf("trace: %w", err)
+	}
+
+	spec, err := loadBpf()
+	if err != nil {
+		return nil, fmt.Errorf("trace: the BPF object: %w", err)
+	}
+	t := &Tracer{o: o, v2: mode == cgroup.ModeV2, names: map[string]string{}, memcgs: map[uint64]string{}}
+	set := func(name string, v any) error {
+		vs, ok := spec.Variables[name]
+		if !ok {
+			return fmt.Errorf("trace: the BPF object has no variable %s", name)
+		}
+		return vs.Set(v)
+	}
+	prefix := o.PathPrefix
+	if len(prefix) > 63 {
+		prefix = prefix[:63]
+	}
+	var pbuf [64]uint8
+	copy(pbuf[:], prefix)
+	for _, err := range []error{
+		set("cgroup_v2", t.v2),
+		set("want_all", len(o.Containers) == 0),
+		set("path_prefix_len", uint32(len(prefix))),
+		set("path_prefix", pbuf),
+	} {
+		if err != nil {
+			return nil, err
+		}
+	}
+	spec.Maps["ctrsh_events"].MaxEntries = uint32(o.BufferSize)
+
+	// Load only the programs of the kinds asked for (and of the optional
+	// tracepoints this kernel has).
+	var want []attachment
+	for _, k := range Kinds {
+		if !kinds[k] {
+			continue
+		}
+		for _, a := range programs[k] {
+			if a.group != "" {
+				if err := ensureTracefs(o.Notice); err != nil {
+					return nil, fmt.Errorf("trace %s: %w", k, err)
+				}
+				if a.optional && !tracepointExists(a.group, a.name) {
+					continue
+				}
+			}
+			want = append(want, a)
+		}
+	}
+	keep := map[string]bool{}
+	for _, a := range want {
+		keep[a.prog] = true
+	}
+	for name := range spec.Programs {
+		if !keep[name] {
+			delete(spec.Programs, name)
+		}
+	}
+	coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{
+		Programs: ebpf.ProgramOptions{KernelTypes: kernel},
+	})
+	if err != nil {
+		return nil, loadError(err)
+	}
+	t.coll = coll
+	t.lost = coll.Maps["ctrsh_lost"]
+
+	for _, id := range o.Containers {
+		var key [64]uint8
+		if len(id) != 64 {
+			t.Close()
+			return nil, fmt.Errorf("trace: container id %q: want 64 hex digits", id)
+		}
+		copy(key[:], id)
+		if err := coll.Maps["ctrsh_wanted"].Put(key, uint8(1)); err != nil {
+			t.Close()
+			return nil, fmt.Errorf("trace: container filter: %w", err)
+		}
+	}
+
+	for _, a := range want {
+		prog := coll.Programs[a.prog]
+		var l link.Link
+		if a.btf != "" {
+			l, err = link.AttachTracing(link.TracingOptions{Program: prog, AttachType: ebpf.AttachTraceRawTp})
+		} else {
+			l, err = link.Tracepoint(a.group, a.name, prog, nil)
+		}
+		if err != nil {
+			t.Close()
+			where := a.btf
+			if where == "" {
+				where = a.group + ":" + a.name
+			}
+			return nil, fmt.Errorf("trace: attaching to %s: %w", where, err)
+		}
+		t.links = append(t.links, l)
+	}
+
+	t.rd, err = ringbuf.NewReader(coll.Maps["ctrsh_events"])
+	if err != nil {
+		t.Close()
+		return nil, fmt.Errorf("trace: ring buffer: %w", err)
+	}
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
+		t.Close()
+		return nil, fmt.Errorf("trace: clock: %w", err)
+	}
+	t.boot = time.Now().Add(-time.Duration(ts.Nano()))
+	return t, nil
+}
+
+// loadError says why the kernel refused the programs.
+func loadError(err error) error {
+	switch {
+	case errors.Is(err, unix.EPERM), errors.Is(err, unix.EACCES):
+		return unavailable(err, "tracing needs root (CAP_BPF and CAP_PERFMON)")
+	case errors.Is(err, ebpf.ErrNotSupported), errors.Is(err, unix.ENOSYS):
+		return unavailable(err, "tracing needs a kernel with BPF and BTF")
+	}
+	var ve *ebpf.VerifierError
+	if errors.As(err, &ve) {
+		return fmt.Errorf("trace: the kernel's verifier refused a program: %+v", ve)
+	}
+	return fmt.Errorf("trace: loading the BPF programs: %w", err)
+}
+
+// checkMarkVictim makes sure oom:mark_victim passes the victim's task
+// (Linux 6.8 and later); before, it passed only a pid.
+func checkMarkVictim(kernel *btf.Spec) error {
+	var td *btf.Typedef
+	if err := kernel.TypeByName("btf_trace_mark_victim", &td); err != nil {
+		return unavailable(err, "trace oom: this kernel has no oom:mark_victim tracepoint")
+	}
+	ptr, ok := td.Type.(*btf.Pointer)
+	if ok {
+		if fp, ok := ptr.Target.(*btf.FuncProto); ok && len(fp.Params) >= 2 {
+			if p, ok := fp.Params[1].Type.(*btf.Pointer); ok {
+				if s, ok := p.Target.(*btf.Struct); ok && s.Name == "task_struct" {
+					return nil
+				}
+			}
+		}
+	}
+	return unavailable(nil, "trace oom: oom:mark_victim passes the victim's task from Linux 6.8 on; this kernel passes only its pid")
+}
+
+// Close detaches every program and frees the maps. It is safe to call more
+// than once and from another goroutine than Run's (it ends Run).
+func (t *Tracer) Close() error {
+	t.closeOnce.Do(func() {
+		var errs []error
+		for _, l := range t.links {
+			errs = append(errs, l.Close())
+		}
+		t.links = nil
+		if t.rd != nil {
+			errs = append(errs, t.rd.Close())
+		}
+		if t.coll != nil {
+			t.coll.Close()
+		}
+		t.closeErr = errors.Join(errs...)
+	})
+	return t.closeErr
+}
+
+// ProgramIDs are the kernel's ids of the loaded programs (tests check that
+// none is left after Close).
+func (t *Tracer) ProgramIDs() []ebpf.ProgramID {
+	var ids []ebpf.ProgramID
+	if t.coll == nil {
+		return nil
+	}
+	for _, p := range t.coll.Programs {
+		if info, err := p.Info(); err == nil {
+			if id, ok := info.ID(); ok {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
+}
+
+// Run reads events and calls fn with each, until fn returns false, ctx is
+// done, or the Tracer is closed. Every pollInterval it also reads the
+// kernel's lost counter and reports an increase as an Event of Kind Lost.
+// Run returns nil when ctx ended it or fn stopped it.
+func (t *Tracer) Run(ctx context.Context, fn func(Event) bool) error {
+	stop := context.AfterFunc(ctx, func() { t.rd.SetDeadline(time.Now()) })
+	defer stop()
+	var rec ringbuf.Record
+	lastPoll := time.Now()
+	for {
+		if ctx.Err() != nil {
+			return nil
+		}
+		t.rd.SetDeadline(time.Now().Add(pollInterval))
+		err := t.rd.ReadInto(&rec)
+		switch {
+		case err == nil:
+			ev, derr := t.decode(rec.RawSample)
+			if derr != nil {
+				return derr
+			}
+			if ev.Kind == "" {
+				continue // filtered here (the path pattern's rest)
+			}
+			if !fn(ev) {
+				return nil
+			}
+		case errors.Is(err, os.ErrDeadlineExceeded):
+		case errors.Is(err, ringbuf.ErrClosed):
+			return nil
+		default:
+			return fmt.Errorf("trace: reading the ring buffer: %w", err)
+		}
+		if time.Since(lastPoll) >= pollInterval || err != nil {
+			lastPoll = time.Now()
+			if n := t.lostSince(); n > 0 {
+				if !fn(Event{Kind: KindLost, Time: time.Now(), Lost: n}) {
+					return nil
+				}
+			}
+		}
+	}
+}
+
+// lostSince reads the per-CPU lost counters and returns the increase since
+// the last call.
+func (t *Tracer) lostSince() uint64 {
+	var per []uint64
+	if err := t.lost.Lookup(uint32(0), &per); err != nil {
+		return 0
+	}
+	var sum uint64
+	for _, n := range per {
+		sum += n
+	}
+	d := sum - t.lastRaw
+	t.lastRaw = sum
+	return d
+}
+
+// tracepointExists reports whether tracefs lists the classic tracepoint.
+func tracepointExists(group, name string) bool {
+	for _, dir := range []string{"/sys/kernel/tracing", "/sys/kernel/debug/tracing"} {
+		if _, err := os.Stat(filepath.Join(dir, "events", group, name, "id")); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+var tracefsMu sync.Mutex
+
+// ensureTracefs mounts tracefs on /sys/kernel/tracing when neither it nor
+// debugfs's tracing directory is mounted (classic tracepoints are found
+// there), and says so through notice.
+func ensureTracefs(notice func(string)) error {
+	tracefsMu.Lock()
+	defer tracefsMu.Unlock()
+	for _, p := range []struct {
+		dir   string
+		magic int64
+	}{
+		{"/sys/kernel/tracing", unix.TRACEFS_MAGIC},
+		{"/sys/kernel/debug/tracing", unix.TRACEFS_MAGIC},
+		{"/sys/kernel/debug/tracing", unix.DEBUGFS_MAGIC},
+	} {
+		var st unix.Statfs_t
+		if unix.Statfs(p.dir, &st) == nil && int64(st.Type) == p.magic {
+			return nil
+		}
+	}
+	if err := unix.Mount("nodev", "/sys/kernel/tracing", "tracefs", 0, ""); err != nil {
+		if errors.Is(err, syscall.EPERM) {
+			return unavailable(err, "tracefs is not mounted, and mounting it on /sys/kernel/tracing needs root")
+		}
+		return fmt.Errorf("tracefs is not mounted, and mounting it on /sys/kernel/tracing failed: %w", err)
+	}
+	if notice != nil {
+		notice("mounted tracefs on /sys/kernel/tracing (the syscall tracepoints are found there)")
+	}
+	return nil
+}
