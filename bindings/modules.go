@@ -8,6 +8,7 @@ import (
 	"github.com/ctrsh/ctrsh/bindings/netx"
 	"github.com/ctrsh/ctrsh/bindings/ns"
 	"github.com/ctrsh/ctrsh/bindings/proc"
+	"github.com/ctrsh/ctrsh/bindings/trace"
 )
 
 // modules are the ctrsh modules, in the order they are loaded: the host
@@ -21,4 +22,5 @@ var modules = []Module{
 	{Name: "events", Loader: events.Loader},
 	{Name: "logs", Loader: logs.Loader},
 	{Name: "net", Loader: netx.Loader},
+	{Name: "trace", Loader: trace.Loader},
 }

@@ -40,6 +40,8 @@ var (
 	EventsHook func(L *lua.LState, c *Container, n int) int
 	// LogsHook is c:logs(opts), likewise.
 	LogsHook func(L *lua.LState, c *Container, n int) int
+	// TraceHook is c:trace(kind, opts [, fn]), with the kind at argument n.
+	TraceHook func(L *lua.LState, c *Container, n int) int
 )
 
 func init() {
@@ -142,6 +144,7 @@ func init() {
 		{Name: "exec", Doc: "c:exec(cmd, {user=, env=, workdir=, tty=false, stdin=, timeout=}) --> {code=, stdout=, stderr=} | nil, err  (engine exec; cmd: array, or a string split on spaces)", Fn: luaExec, Unsafe: true},
 		{Name: "logs", Doc: `c:logs{tail=, since=, ["until"]=, follow=false, timestamps=false, grep=} --> iterator of {stream, time, line}, close`, Fn: luaLogs},
 		{Name: "events", Doc: `c:events{filters=, since=, ["until"]=} --> iterator of events of this container, close`, Fn: luaEvents},
+		{Name: "trace", Doc: `c:trace(kind|kinds, {duration=, ["until"]=, buffer=, path=} [, fn]) --> iterator of what this container's processes do (kinds: exec, exit, oom, connect, open; see help(trace))`, Fn: luaTrace},
 		{Name: "ns", Doc: "c:ns() --> {mnt=inode, net=, pid=, ipc=, uts=, user=, cgroup=, time=} | nil, err", Fn: luaNS},
 		{Name: "cgroup", Doc: "c:cgroup() --> Cgroup | nil, err", Fn: luaCgroup},
 		{Name: "start", Doc: "c:start() --> true | nil, err", Fn: lifecycle("start", (*Container).Start), Unsafe: true},
@@ -623,4 +626,12 @@ func luaEvents(L *lua.LState) int {
 		return luax.Failf(L, "%s: events: the events module is not loaded", c.Subject())
 	}
 	return EventsHook(L, c, 2)
+}
+
+func luaTrace(L *lua.LState) int {
+	c := Check(L, 1)
+	if TraceHook == nil {
+		return luax.Failf(L, "%s: trace: the trace module is not loaded", c.Subject())
+	}
+	return TraceHook(L, c, 2)
 }
