@@ -100,13 +100,8 @@ func open(L *lua.LState, fname string, kinds []Kind, n int, ids []string, names 
 		fn = L.CheckFunction(n + 1)
 	}
 	refs := lo.Strings("container")
-	var deadline time.Time
-	if d, ok := lo.Duration("duration"); ok {
-		deadline = time.Now().Add(d)
-	}
-	if u, ok := lo.Time("until"); ok && (deadline.IsZero() || u.Before(deadline)) {
-		deadline = u
-	}
+	dur, hasDur := lo.Duration("duration")
+	until, hasUntil := lo.Time("until")
 	o := Options{Kinds: kinds, HostRoot: luax.HostRoot(L), BufferSize: lo.Int("buffer", 0)}
 	if pat := lo.String("path", ""); pat != "" {
 		if _, err := pm.Find(pat, []byte(""), 0, 1); err != nil {
@@ -140,6 +135,14 @@ func open(L *lua.LState, fname string, kinds []Kind, n int, ids []string, names 
 	tr, err := Open(o)
 	if err != nil {
 		return luax.Fail(L, err)
+	}
+	// The duration counts from when the programs are attached.
+	var deadline time.Time
+	if hasDur {
+		deadline = time.Now().Add(dur)
+	}
+	if hasUntil && (deadline.IsZero() || until.Before(deadline)) {
+		deadline = until
 	}
 	s := luax.NewStream(L, QueueSize, func(sink *luax.Sink[Event]) error {
 		defer tr.Close()

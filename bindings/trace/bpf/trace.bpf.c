@@ -187,10 +187,13 @@ static __always_inline struct cgroup_subsys_state *task_css(struct task_struct *
 	return css;
 }
 
-static __always_inline bool is_hex(u8 c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
+/* hex[c] is 1 for the lower-case hex digits, 0 for any other byte: a
+ * table keeps the scan of an id free of branches, which keeps the
+ * verifier's work (and so the load time) small. */
+static const u8 hex[256] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+	['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+};
 
 /* id_at reports whether a container id is at offset o of a cgroup's name:
  * 64 hex digits, after a '-' unless at the start, followed by the end or a
@@ -202,11 +205,10 @@ static __always_inline bool id_at(const u8 *name, int o)
 	u8 end = name[o + ID_LEN];
 	if (end != 0 && end != '.')
 		return false;
-	for (int i = 0; i < ID_LEN; i++) {
-		if (!is_hex(name[o + i]))
-			return false;
-	}
-	return true;
+	u32 digits = 0;
+	for (int i = 0; i < ID_LEN; i++)
+		digits += hex[name[o + i]];
+	return digits == ID_LEN;
 }
 
 /* find_id returns the offset of the container id in a cgroup's name, or
@@ -432,12 +434,19 @@ int BPF_PROG(ctrsh_connect, struct sock *sk, int oldstate, int newstate)
 	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	__builtin_memset(e->saddr, 0, sizeof(e->saddr));
 	__builtin_memset(e->daddr, 0, sizeof(e->daddr));
+	/* BPF_CORE_READ_INTO reads sizeof(*dst): give it typed destinations. */
 	if (family == AF_INET) {
-		BPF_CORE_READ_INTO(e->saddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO(e->daddr, sk, __sk_common.skc_daddr);
+		__be32 a = 0;
+		BPF_CORE_READ_INTO(&a, sk, __sk_common.skc_rcv_saddr);
+		__builtin_memcpy(e->saddr, &a, 4);
+		BPF_CORE_READ_INTO(&a, sk, __sk_common.skc_daddr);
+		__builtin_memcpy(e->daddr, &a, 4);
 	} else {
-		BPF_CORE_READ_INTO(e->saddr, sk, __sk_common.skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(e->daddr, sk, __sk_common.skc_v6_daddr);
+		struct in6_addr a6 = {};
+		BPF_CORE_READ_INTO(&a6, sk, __sk_common.skc_v6_rcv_saddr);
+		__builtin_memcpy(e->saddr, &a6, 16);
+		BPF_CORE_READ_INTO(&a6, sk, __sk_common.skc_v6_daddr);
+		__builtin_memcpy(e->daddr, &a6, 16);
 	}
 	bpf_map_delete_elem(&ctrsh_conns, &key);
 	bpf_ringbuf_submit(e, 0);
