@@ -325,4 +325,3 @@ func Table(L *lua.LState, ev Event) lua.LValue {
 	}
 	return t
 }
-
