@@ -271,8 +271,8 @@ func byContainer(t *testing.T, recs []map[string]any, name string) []map[string]
 	return out
 }
 
-var allPlaybooks = []string{"diag-bundle", "env-audit", "health", "inspect-ns", "log-errors", "oomwatch",
-	"pidmap", "restart-loop", "top-cpu", "top-mem", "zombies"}
+var allPlaybooks = []string{"diag-bundle", "env-audit", "health", "inspect-ns", "log-errors", "oom-victims", "oomwatch",
+	"pidmap", "restart-loop", "top-cpu", "top-mem", "trace-connect", "trace-exec", "zombies"}
 
 // Every bundled playbook is there and answers --help with its description.
 func TestHelp(t *testing.T) {
@@ -927,4 +927,145 @@ func TestHealth(t *testing.T) {
 	if len(recs) != 1 || recs[0]["status"] != "ok" || recs[0]["containers"] != float64(1) {
 		t.Errorf("health after removing them: %v, want ok for 1 container", recs)
 	}
+}
+
+// trace-exec: the execs of one container for --for, each with argv and
+// PIDs, none of another container's.
+func TestTraceExec(t *testing.T) {
+	testengine.NeedRoot(t, "tracing")
+	t.Parallel()
+	name := uniqueName("trace-exec")
+	id := testengine.Run(t, "--name", name, testengine.BusyboxImage, "sh", "-c", "while true; do /bin/ls / >/dev/null; sleep 0.2; done")
+	testengine.Run(t, testengine.BusyboxImage, "sh", "-c", "while true; do /bin/ls / >/dev/null; sleep 0.2; done")
+	start := time.Now()
+	recs := mustRun(t, 0, "trace-exec", name, "--for", "2s")
+	if took := time.Since(start); took > 30*time.Second {
+		t.Errorf("--for 2s took %v", took)
+	}
+	ls := 0
+	for _, r := range recs {
+		if r["container"] != name {
+			t.Errorf("record of another container: %v", r)
+			continue
+		}
+		argv, _ := r["argv"].([]any)
+		if len(argv) == 2 && argv[0] == "/bin/ls" && argv[1] == "/" {
+			ls++
+			if pid, inside := num(t, r, "pid"), num(t, r, "pid_inside"); inside <= 1 || inside == pid {
+				t.Errorf("pid %v, pid_inside %v", pid, inside)
+			}
+			if num(t, r, "ppid") != float64(containerPID(t, id)) {
+				t.Errorf("ppid %v, want the container's shell %d", r["ppid"], containerPID(t, id))
+			}
+		}
+	}
+	if ls < 2 {
+		t.Errorf("%d execs of /bin/ls in 2 s, want several: %v", ls, recs)
+	}
+}
+
+// trace-connect: a wget to busybox httpd on the container's loopback, with
+// both ends and the outcome.
+func TestTraceConnect(t *testing.T) {
+	testengine.NeedRoot(t, "tracing")
+	t.Parallel()
+	name := uniqueName("trace-connect")
+	testengine.Run(t, "--name", name, testengine.BusyboxImage, "sh", "-c",
+		"httpd -f -p 127.0.0.1:8080 -h /etc & while true; do wget -q -O /dev/null http://127.0.0.1:8080/hostname; sleep 0.2; done")
+	recs := mustRun(t, 0, "trace-connect", name, "--for", "2s")
+	ok := 0
+	for _, r := range recs {
+		if r["container"] != name {
+			t.Errorf("record of another container: %v", r)
+			continue
+		}
+		if r["dst"] == "127.0.0.1" && num(t, r, "dst_port") == 8080 && r["src"] == "127.0.0.1" && r["result"] == "established" && r["comm"] == "wget" {
+			if p := num(t, r, "src_port"); p <= 1024 || p == 8080 {
+				t.Errorf("source port %v", p)
+			}
+			ok++
+		}
+	}
+	if ok < 2 {
+		t.Errorf("%d established connections to 127.0.0.1:8080 in 2 s, want several: %v", ok, recs)
+	}
+}
+
+// oom-victims: running in the background, it names the victim of the
+// deterministic OOM of a non-PID-1 process: pid, comm, container, memcg.
+func TestOOMVictims(t *testing.T) {
+	testengine.NeedRoot(t, "tracing")
+	t.Parallel()
+	name := uniqueName("oom-victims")
+	id := testengine.Run(t, "--name", name, "--memory", "32m", "--memory-swap", "32m", testengine.BusyboxImage, "sh", "-c",
+		"while [ ! -f /tmp/go ]; do sleep 0.1; done; (echo 1000 > /proc/self/oom_score_adj; head -c 200000000 /dev/zero | tail); exec sleep 100000")
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, ctrshBinary(t), "run", "oom-victims", name, "--for", "90s", "--json")
+	cmd.Env = env(t)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr traceOutput
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	waitFor(t, "oom-victims to start watching", 30*time.Second, func() (bool, error) {
+		return strings.Contains(stderr.String(), "watching"), nil
+	})
+	testengine.MustDocker(t, "exec", name, "touch", "/tmp/go")
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var rec map[string]any
+	select {
+	case line, ok := <-lines:
+		if !ok {
+			t.Fatalf("oom-victims ended without a record; stderr %q", stderr.String())
+		}
+		recs := records(t, line+"\n")
+		rec = recs[0]
+	case <-time.After(60 * time.Second):
+		t.Fatalf("no OOM victim reported in 60 s; stderr %q", stderr.String())
+	}
+	if rec["container"] != name || rec["comm"] != "tail" || num(t, rec, "oom_score_adj") != 1000 {
+		t.Errorf("victim record %v, want container %s, comm tail, oom_score_adj 1000", rec, name)
+	}
+	if pid, inside := num(t, rec, "pid"), num(t, rec, "pid_inside"); pid <= 0 || inside <= 1 || pid == float64(containerPID(t, id)) {
+		t.Errorf("victim pid %v inside %v: want a process other than the container's init", pid, inside)
+	}
+	if !strings.HasSuffix(str(rec["memcg"]), id) {
+		t.Errorf("memcg %q, want the container's cgroup", rec["memcg"])
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if code, _ := exitCode(cmd.Wait()); code != 143 {
+		t.Errorf("SIGTERM: exit %d, want 143", code)
+	}
+}
+
+// traceOutput is a bytes.Buffer written by one goroutine and read by
+// another.
+type traceOutput struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *traceOutput) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *traceOutput) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
