@@ -36,6 +36,10 @@ demo: build engine
 bench: build engine
 	. ./fixtures/engine.env && $(GO) run ./cmd/ctrsh-bench -n $(N) -ctrsh ./$(BIN)
 
+# bench-trace measures what tracing costs an exec-heavy container (README, Tracing).
+bench-trace: engine
+	. ./fixtures/engine.env && $(GO) test -run '^$$' -bench ExecTraced -benchtime 1x -count 1 ./bindings/trace
+
 # generate rebuilds the BPF objects of bindings/trace (needs clang and libbpf-dev);
 # the generated Go and .o files are committed, so a build needs no clang.
 generate:

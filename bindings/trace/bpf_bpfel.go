@@ -120,6 +120,7 @@ const (
 	bpfVarUnusedExit       = "unused_exit"
 	bpfVarUnusedOom        = "unused_oom"
 	bpfVarUnusedOpen       = "unused_open"
+	bpfVarWakeupBytes      = "wakeup_bytes"
 	bpfVarWantAll          = "want_all"
 )
 
@@ -201,6 +202,7 @@ type bpfVariableSpecs struct {
 	UnusedExit    *ebpf.VariableSpec `ebpf:"unused_exit"`
 	UnusedOom     *ebpf.VariableSpec `ebpf:"unused_oom"`
 	UnusedOpen    *ebpf.VariableSpec `ebpf:"unused_open"`
+	WakeupBytes   *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
 	WantAll       *ebpf.VariableSpec `ebpf:"want_all"`
 }
 
@@ -255,6 +257,7 @@ type bpfVariables struct {
 	UnusedExit    *ebpf.Variable `ebpf:"unused_exit"`
 	UnusedOom     *ebpf.Variable `ebpf:"unused_oom"`
 	UnusedOpen    *ebpf.Variable `ebpf:"unused_open"`
+	WakeupBytes   *ebpf.Variable `ebpf:"wakeup_bytes"`
 	WantAll       *ebpf.Variable `ebpf:"want_all"`
 }
 

@@ -4,13 +4,13 @@ package trace
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"io/fs"
 	"net/netip"
 	"path/filepath"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -31,9 +31,9 @@ func cstr(b []uint8) string {
 // decode turns one ring buffer record into an Event. A zero Kind means the
 // event was filtered out here.
 func (t *Tracer) decode(raw []byte) (Event, error) {
-	var h bpfHdr
-	if _, err := binary.Decode(raw, binary.NativeEndian, &h); err != nil {
-		return Event{}, fmt.Errorf("trace: short record (%d bytes): %w", len(raw), err)
+	h, err := view[bpfHdr](raw)
+	if err != nil {
+		return Event{}, err
 	}
 	kind, ok := kindOf[h.Kind]
 	if !ok {
@@ -52,37 +52,36 @@ func (t *Tracer) decode(raw []byte) (Event, error) {
 		Comm:        cstr(h.Comm[:]),
 	}
 	ev.Container = t.name(ev.ContainerID)
-	var err error
 	switch kind {
 	case KindExec:
-		var e bpfExecEvent
-		if _, err = binary.Decode(raw, binary.NativeEndian, &e); err == nil {
+		var e *bpfExecEvent
+		if e, err = view[bpfExecEvent](raw); err == nil {
 			ev.Filename = cstr(e.Filename[:])
 			n := min(int(e.ArgsLen), len(e.Args))
 			ev.Argv = splitArgs(e.Args[:n])
 			ev.ArgvTruncated = e.ArgsTruncated != 0
 		}
 	case KindExit:
-		var e bpfExitEvent
-		if _, err = binary.Decode(raw, binary.NativeEndian, &e); err == nil {
+		var e *bpfExitEvent
+		if e, err = view[bpfExitEvent](raw); err == nil {
 			decodeExit(&ev, e.ExitCode)
 		}
 	case KindOOM:
-		var e bpfOomEvent
-		if _, err = binary.Decode(raw, binary.NativeEndian, &e); err == nil {
+		var e *bpfOomEvent
+		if e, err = view[bpfOomEvent](raw); err == nil {
 			ev.ByPID = int(e.ByPid)
 			ev.ByComm = cstr(e.ByComm[:])
 			ev.OOMScoreAdj = int(e.OomScoreAdj)
 			ev.Memcg = t.memcg(h.CgroupId)
 		}
 	case KindConnect:
-		var e bpfConnectEvent
-		if _, err = binary.Decode(raw, binary.NativeEndian, &e); err == nil {
-			decodeConnect(&ev, &e)
+		var e *bpfConnectEvent
+		if e, err = view[bpfConnectEvent](raw); err == nil {
+			decodeConnect(&ev, e)
 		}
 	case KindOpen:
-		var e bpfOpenEvent
-		if _, err = binary.Decode(raw, binary.NativeEndian, &e); err == nil {
+		var e *bpfOpenEvent
+		if e, err = view[bpfOpenEvent](raw); err == nil {
 			ev.Path = cstr(e.Path[:])
 			ev.Flags = int(e.Flags)
 			if e.Ret >= 0 {
@@ -100,6 +99,16 @@ func (t *Tracer) decode(raw []byte) (Event, error) {
 		return Event{}, fmt.Errorf("trace: %s record of %d bytes: %w", kind, len(raw), err)
 	}
 	return ev, nil
+}
+
+// view is the record as the C struct T (the generated types have the
+// host's layout, and the ring buffer's records are 8-byte aligned).
+func view[T any](raw []byte) (*T, error) {
+	var zero T
+	if uintptr(len(raw)) < unsafe.Sizeof(zero) {
+		return nil, fmt.Errorf("trace: short record: %d bytes, want %d", len(raw), unsafe.Sizeof(zero))
+	}
+	return (*T)(unsafe.Pointer(unsafe.SliceData(raw))), nil
 }
 
 // splitArgs splits the NUL-separated argv of a process's memory.

@@ -27,7 +27,7 @@ const DefaultBufferSize = 1 << 20
 
 // pollInterval bounds how long Run waits for an event before it looks at
 // the lost counter and its context again.
-const pollInterval = 200 * time.Millisecond
+const pollInterval = 100 * time.Millisecond
 
 // programs are the BPF programs of each kind and where they attach: a
 // tracepoint with BTF ("tp_btf": no tracefs needed) or a classic one
@@ -156,6 +156,7 @@ func Open(o Options) (*Tracer, error) {
 		set("want_all", len(o.Containers) == 0),
 		set("path_prefix_len", uint32(len(prefix))),
 		set("path_prefix", pbuf),
+		set("wakeup_bytes", uint64(o.BufferSize/4)),
 	} {
 		if err != nil {
 			return nil, err
@@ -320,12 +321,38 @@ func (t *Tracer) ProgramIDs() []ebpf.ProgramID {
 
 // Run reads events and calls fn with each, until fn returns false, ctx is
 // done, or the Tracer is closed. Every pollInterval it also reads the
-// kernel's lost counter and reports an increase as an Event of Kind Lost.
-// Run returns nil when ctx ended it or fn stopped it.
+// kernel's lost counter and reports an increase as an Event of Kind
+// KindLost. Run returns nil when ctx ended it or fn stopped it.
 func (t *Tracer) Run(ctx context.Context, fn func(Event) bool) error {
+	return t.RunBatches(ctx, func(evs []Event) bool {
+		for _, ev := range evs {
+			if !fn(ev) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// maxBatch bounds the events RunBatches hands over at once.
+const maxBatch = 256
+
+// RunBatches is Run handing over the events read in one go (what the
+// kernel had queued, up to maxBatch): one hand-over per wakeup, not per
+// event. fn must not keep the slice.
+func (t *Tracer) RunBatches(ctx context.Context, fn func([]Event) bool) error {
 	stop := context.AfterFunc(ctx, func() { t.rd.SetDeadline(time.Now()) })
 	defer stop()
 	var rec ringbuf.Record
+	batch := make([]Event, 0, maxBatch)
+	flush := func() bool {
+		if len(batch) == 0 {
+			return true
+		}
+		ok := fn(batch)
+		batch = batch[:0]
+		return ok
+	}
 	lastPoll := time.Now()
 	for {
 		if ctx.Err() != nil {
@@ -339,13 +366,19 @@ func (t *Tracer) Run(ctx context.Context, fn func(Event) bool) error {
 			if derr != nil {
 				return derr
 			}
-			if ev.Kind == "" {
-				continue // filtered here (the path pattern's rest)
+			if ev.Kind != "" { // else filtered here (the path pattern's rest)
+				batch = append(batch, ev)
 			}
-			if !fn(ev) {
+			if len(batch) < maxBatch && t.rd.AvailableBytes() > 0 {
+				continue
+			}
+			if !flush() {
 				return nil
 			}
 		case errors.Is(err, os.ErrDeadlineExceeded):
+			if !flush() {
+				return nil
+			}
 		case errors.Is(err, ringbuf.ErrClosed):
 			return nil
 		default:
@@ -354,7 +387,7 @@ func (t *Tracer) Run(ctx context.Context, fn func(Event) bool) error {
 		if time.Since(lastPoll) >= pollInterval || err != nil {
 			lastPoll = time.Now()
 			if n := t.lostSince(); n > 0 {
-				if !fn(Event{Kind: KindLost, Time: time.Now(), Lost: n}) {
+				if !fn([]Event{{Kind: KindLost, Time: time.Now(), Lost: n}}) {
 					return nil
 				}
 			}

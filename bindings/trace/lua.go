@@ -3,6 +3,7 @@ package trace
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,9 +40,9 @@ func init() {
 	}
 }
 
-// QueueSize is the number of events waiting for Lua; when Lua falls
-// behind, the kernel's ring buffer fills and counts what it loses.
-var QueueSize = 256
+// QueueSize is the number of batches of events waiting for Lua; when Lua
+// falls behind, the kernel's ring buffer fills and counts what it loses.
+var QueueSize = 16
 
 func kindFunc(name string, k Kind) lua.LGFunction {
 	return func(L *lua.LState) int {
@@ -144,7 +145,9 @@ func open(L *lua.LState, fname string, kinds []Kind, n int, ids []string, names 
 	if hasUntil && (deadline.IsZero() || until.Before(deadline)) {
 		deadline = until
 	}
-	s := luax.NewStream(L, QueueSize, func(sink *luax.Sink[Event]) error {
+	// Events travel to Lua in batches (what one read of the ring buffer
+	// gave): one hand-over between goroutines per batch, not per event.
+	s := luax.NewStream(L, QueueSize, func(sink *luax.Sink[[]Event]) error {
 		defer tr.Close()
 		ctx := sink.Context()
 		if !deadline.IsZero() {
@@ -152,14 +155,40 @@ func open(L *lua.LState, fname string, kinds []Kind, n int, ids []string, names 
 			ctx, cancel = context.WithDeadline(ctx, deadline)
 			defer cancel()
 		}
-		return tr.Run(ctx, func(ev Event) bool { return sink.Send(ev) })
-	}, Table)
+		return tr.RunBatches(ctx, func(evs []Event) bool { return sink.Send(slices.Clone(evs)) })
+	}, nil)
+	var pending []Event
+	next := func(L *lua.LState) (Event, bool, error) {
+		for len(pending) == 0 {
+			batch, ok, err := s.Next(L)
+			if err != nil || !ok {
+				return Event{}, false, err
+			}
+			pending = batch
+		}
+		ev := pending[0]
+		pending = pending[1:]
+		return ev, true, nil
+	}
 	if fn == nil {
-		return s.Push(L)
+		L.Push(L.NewFunction(func(L *lua.LState) int {
+			ev, ok, err := next(L)
+			if err != nil {
+				L.RaiseError("%s", err.Error())
+			}
+			if !ok {
+				L.Push(lua.LNil)
+				return 1
+			}
+			L.Push(Table(L, ev))
+			return 1
+		}))
+		L.Push(s.CloseFunc(L))
+		return 2
 	}
 	defer s.Close()
 	for {
-		ev, ok, err := s.Next(L)
+		ev, ok, err := next(L)
 		if err != nil {
 			return luax.Fail(L, err)
 		}

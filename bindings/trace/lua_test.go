@@ -60,7 +60,7 @@ func TestOpenWithoutBTF(t *testing.T) {
 
 // heldBPF lists the ids of the BPF programs and links this process holds
 // open, from /proc/self/fdinfo.
-func heldBPF(t *testing.T) (progs, links map[uint32]bool) {
+func heldBPF(t testing.TB) (progs, links map[uint32]bool) {
 	t.Helper()
 	progs, links = map[uint32]bool{}, map[uint32]bool{}
 	ents, err := os.ReadDir("/proc/self/fdinfo")
