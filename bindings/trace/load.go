@@ -16,6 +16,7 @@ import (
 	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
+	"github.com/cilium/ebpf/rlimit"
 	"golang.org/x/sys/unix"
 
 	"github.com/ctrsh/ctrsh/bindings/cgroup"
@@ -133,6 +134,11 @@ func Open(o Options) (*Tracer, error) {
 		return nil, fmt.Errorf("trace: %w", err)
 	}
 
+	// Kernels before 5.11 count BPF memory against RLIMIT_MEMLOCK; later
+	// ones do not, and this does nothing there.
+	if err := rlimit.RemoveMemlock(); err != nil && !errors.Is(err, unix.EPERM) {
+		return nil, fmt.Errorf("trace: RLIMIT_MEMLOCK: %w", err)
+	}
 	spec, err := loadBpf()
 	if err != nil {
 		return nil, fmt.Errorf("trace: the BPF object: %w", err)
@@ -251,7 +257,13 @@ func Open(o Options) (*Tracer, error) {
 func loadError(err error) error {
 	switch {
 	case errors.Is(err, unix.EPERM), errors.Is(err, unix.EACCES):
-		return unavailable(err, "tracing needs root (CAP_BPF and CAP_PERFMON)")
+		// The errno alone: cilium/ebpf's hint about RLIMIT_MEMLOCK does not
+		// apply (Open lifts it where the kernel still counts it).
+		e := unix.EPERM
+		if errors.Is(err, unix.EACCES) {
+			e = unix.EACCES
+		}
+		return &unavailableError{msg: "tracing needs root (CAP_BPF and CAP_PERFMON): " + e.Error(), err: err}
 	case errors.Is(err, ebpf.ErrNotSupported), errors.Is(err, unix.ENOSYS):
 		return unavailable(err, "tracing needs a kernel with BPF and BTF")
 	}

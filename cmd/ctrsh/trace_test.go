@@ -221,3 +221,35 @@ func (b *traceBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.data.String()
 }
+
+// Not root: the trace calls say so, and the rest of the run goes on.
+func TestTraceNeedsRoot(t *testing.T) {
+	testengine.NeedRoot(t, "switching to another user")
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Fatalf("setpriv (util-linux) is needed: %v", err)
+	}
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "ctrsh")
+	b, err := os.ReadFile(ctrshBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", bin, "-e",
+		`local it, err = trace.exec{} print(it, err) print(proc.self().uid)`)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "NO_COLOR=1"}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	want := "nil\ttracing needs root (CAP_BPF and CAP_PERFMON): operation not permitted\n65534\n"
+	if string(out) != want {
+		t.Errorf("output %q, want %q", out, want)
+	}
+}
