@@ -74,16 +74,6 @@ type Tracer struct {
 	closeErr  error
 }
 
-// unavailableError is a reason this kernel or process cannot trace: its
-// message is the reason alone, and it matches ErrUnavailable.
-type unavailableError struct {
-	msg string
-	err error
-}
-
-func (e *unavailableError) Error() string   { return e.msg }
-func (e *unavailableError) Unwrap() []error { return []error{e.err, ErrUnavailable} }
-
 func unavailable(err error, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
 	if err != nil {
@@ -312,23 +302,6 @@ func (t *Tracer) Close() error {
 		t.closeErr = errors.Join(errs...)
 	})
 	return t.closeErr
-}
-
-// ProgramIDs are the kernel's ids of the loaded programs (tests check that
-// none is left after Close).
-func (t *Tracer) ProgramIDs() []ebpf.ProgramID {
-	var ids []ebpf.ProgramID
-	if t.coll == nil {
-		return nil
-	}
-	for _, p := range t.coll.Programs {
-		if info, err := p.Info(); err == nil {
-			if id, ok := info.ID(); ok {
-				ids = append(ids, id)
-			}
-		}
-	}
-	return ids
 }
 
 // Run reads events and calls fn with each, until fn returns false, ctx is

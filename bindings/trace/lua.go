@@ -125,8 +125,8 @@ func open(L *lua.LState, fname string, kinds []Kind, n int, ids []string, names 
 		ids = append(ids, c.ID)
 		names[c.ID] = c.Name
 	}
-	if refs != nil && len(ids) == 0 {
-		return luax.Failf(L, "%s: no container given", fname)
+	if lo.Has("container") && len(ids) == 0 {
+		return luax.Failf(L, "%s: container={}: no container given", fname)
 	}
 	o.Containers = ids
 	o.Names = namer(L, names)

@@ -14,8 +14,9 @@ type Tracer struct{}
 
 // Open says tracing is not available here.
 func Open(o Options) (*Tracer, error) {
-	return nil, fmt.Errorf("tracing needs a kernel with BPF and BTF: no BPF programs for %s/%s: %w", runtime.GOOS, runtime.GOARCH, ErrUnavailable)
+	return nil, &unavailableError{msg: fmt.Sprintf("tracing needs a kernel with BPF and BTF: no BPF programs for %s/%s", runtime.GOOS, runtime.GOARCH)}
 }
 
-func (t *Tracer) Run(ctx context.Context, fn func(Event) bool) error { return nil }
-func (t *Tracer) Close() error                                       { return nil }
+func (t *Tracer) Run(ctx context.Context, fn func(Event) bool) error          { return nil }
+func (t *Tracer) RunBatches(ctx context.Context, fn func([]Event) bool) error { return nil }
+func (t *Tracer) Close() error                                                { return nil }

@@ -111,3 +111,13 @@ type Options struct {
 	// Notice receives one-line notes for the user (tracefs mounted).
 	Notice func(msg string)
 }
+
+// unavailableError is a reason this kernel or process cannot trace: its
+// message is the reason alone, and it matches ErrUnavailable.
+type unavailableError struct {
+	msg string
+	err error
+}
+
+func (e *unavailableError) Error() string   { return e.msg }
+func (e *unavailableError) Unwrap() []error { return []error{e.err, ErrUnavailable} }
