@@ -229,4 +229,7 @@ function TestBadArguments()
   local it, err = trace.exec{container = "no-such-container-" .. uniq("x")}
   assert.is_nil(it)
   assert.matches(err, "no such container")
+  it, err = trace.exec{container = {}}
+  assert.is_nil(it)
+  assert.matches(err, "no container given")
 end
