@@ -126,6 +126,8 @@ func TestSafeClassifiesEveryFunction(t *testing.T) {
 		"cgroup.mode": true, "cgroup.version": true, "cgroup.of": true, "cgroup.open": true,
 		"cg:memory": true, "cg:cpu": true, "cg:pids": true, "cg:io": true, "cg:procs": true, "cg:oom_kills": true, "cg:watch_oom": true,
 		"events.stream": true, "events.watch": true, "logs.read": true, "json.encode": true, "json.decode": true,
+		"trace.exec": true, "trace.exit": true, "trace.oom": true, "trace.connect": true, "trace.open": true,
+		"trace.stream": true, "c:trace": true,
 		"f:write": true, "f:flush": true, "f:setvbuf": true, "f:close": true,
 		"print": true, "pp": true, "emit": true, "sleep": true, "now": true, "help": true, "fail": true, "playbook": true,
 	}

@@ -135,39 +135,39 @@ function TestConnect()
 end
 
 -- The deterministic OOM of a non-PID-1 process: the victim's pid, comm and
--- container, its memcg, and its exit by SIGKILL; the cgroup counts one kill.
+-- container, its memcg, and its exit by SIGKILL. The kernel may kill more
+-- than one process for one allocation (the OOM repeats while the first
+-- victim is dying): the victims traced are as many as the cgroup counts.
 function TestOOMVictimAndExit()
   local name = uniq("oom")
   local c = assert(docker.container(engine.run("--name", name, "--memory", "32m", "--memory-swap", "32m",
     engine.busybox, "sh", "-c",
     "while [ ! -f /tmp/go ]; do sleep 0.1; done; (echo 1000 > /proc/self/oom_score_adj; head -c 200000000 /dev/zero | tail); exec sleep 100000")))
-  local it, close = assert(trace.stream({"oom", "exit"}, {container = c.id, duration = 60}))
+  local it = assert(trace.stream({"oom", "exit"}, {container = c.id, duration = 8}))
   engine.docker("exec", name, "touch", "/tmp/go")
-  local oom, exit
-  local exits = {}
+  local ooms, exits = {}, {}
   for e in it do
-    if e.kind == "oom" and not oom then oom = e end
+    if e.kind == "oom" then ooms[#ooms + 1] = e end
     if e.kind == "exit" then exits[#exits + 1] = e end
-    if oom then
-      exit = find(exits, function(x) return x.pid == oom.pid end)
-      if exit then break end
-    end
   end
-  close()
-  assert.truthy(oom, "an oom event")
+  assert.truthy(#ooms >= 1, "an oom event")
+  local oom = ooms[1]
   assert.eq(oom.container, name)
   assert.eq(oom.container_id, c.id)
   assert.eq(oom.comm, "tail")
-  assert.truthy(oom.pid > 0 and oom.pid ~= c.pid, "victim pid " .. tostring(oom.pid))
-  assert.truthy(oom.pid_inside > 1, "not PID 1 inside")
   assert.eq(oom.oom_score_adj, 1000)
   assert.matches(oom.memcg, c.id .. "$")
-  assert.truthy(exit, "the victim's exit")
-  assert.eq(exit.signal, 9)
-  assert.eq(exit.signal_name, "KILL")
-  assert.is_nil(exit.code)
-  assert.eq(exit.comm, "tail")
-  assert.eq(c:cgroup():oom_kills(), 1)
+  for _, v in ipairs(ooms) do
+    assert.truthy(v.pid > 0 and v.pid ~= c.pid, "victim pid " .. tostring(v.pid))
+    assert.truthy(v.pid_inside > 1, "not PID 1 inside")
+    local exit = find(exits, function(x) return x.pid == v.pid end)
+    assert.truthy(exit, "the exit of victim " .. v.comm .. " " .. v.pid)
+    assert.eq(exit.signal, 9)
+    assert.eq(exit.signal_name, "KILL")
+    assert.is_nil(exit.code)
+    assert.eq(exit.comm, v.comm)
+  end
+  assert.eq(#ooms, c:cgroup():oom_kills(), "victims traced, kills the cgroup counted")
   assert.eq(c:refresh().state, "running", "the container survives its process's OOM kill")
 end
 
