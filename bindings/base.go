@@ -115,12 +115,18 @@ type rowWriter struct {
 // maxPending bounds how many rows wait for alignment.
 const maxPending = 200
 
-// leadKeys come first in a row, in this order; other keys follow sorted.
-var leadKeys = []string{"rank", "container", "name", "id"}
+// leadKeys come first in a row, in this order; other keys follow sorted
+// ("host" is the column ctrsh fleet adds).
+var leadKeys = []string{"host", "rank", "container", "name", "id"}
 
 func rowKeys(t *lua.LTable) []string {
 	var keys []string
 	t.ForEach(func(k, _ lua.LValue) { keys = append(keys, k.String()) })
+	return orderKeys(keys)
+}
+
+// orderKeys sorts a row's keys in place: lead keys first, the rest by name.
+func orderKeys(keys []string) []string {
 	sort.SliceStable(keys, func(i, j int) bool {
 		pi, pj := leadIndex(keys[i]), leadIndex(keys[j])
 		if pi != pj {
@@ -160,6 +166,15 @@ func cell(L *lua.LState, v lua.LValue) string {
 
 func (w *rowWriter) add(L *lua.LState, t *lua.LTable) {
 	keys := rowKeys(t)
+	row := make([]string, len(keys))
+	for i, k := range keys {
+		row[i] = cell(L, t.RawGetString(k))
+	}
+	w.addRow(keys, row)
+}
+
+// addRow holds one row of cells under keys (in column order).
+func (w *rowWriter) addRow(keys, row []string) {
 	if strings.Join(keys, "\x00") != strings.Join(w.keys, "\x00") {
 		w.flush()
 		w.keys = keys
@@ -169,10 +184,6 @@ func (w *rowWriter) add(L *lua.LState, t *lua.LTable) {
 		}
 		w.widths = make([]int, len(keys))
 		w.pending = append(w.pending, header)
-	}
-	row := make([]string, len(keys))
-	for i, k := range keys {
-		row[i] = cell(L, t.RawGetString(k))
 	}
 	w.pending = append(w.pending, row)
 	if w.stream || len(w.pending) >= maxPending {
@@ -205,6 +216,34 @@ func (w *rowWriter) flush() {
 	w.pending = w.pending[:0]
 	io.WriteString(w.out, b.String())
 }
+
+// Rows is emit()'s table writer for Go callers (ctrsh fleet): the same
+// column order, alignment and headers as emit's rows. Cells are written as
+// given: the caller escapes what it must.
+type Rows struct{ w rowWriter }
+
+// NewRows writes rows to out; with stream each row is written at once,
+// otherwise rows are held and aligned until Flush (or 200 are held).
+func NewRows(out io.Writer, stream bool) *Rows {
+	return &Rows{w: rowWriter{out: out, stream: stream}}
+}
+
+// Add writes (or holds) one row; its columns are its keys in emit's order.
+func (r *Rows) Add(row map[string]string) {
+	keys := make([]string, 0, len(row))
+	for k := range row {
+		keys = append(keys, k)
+	}
+	keys = orderKeys(keys)
+	cells := make([]string, len(keys))
+	for i, k := range keys {
+		cells[i] = row[k]
+	}
+	r.w.addRow(keys, cells)
+}
+
+// Flush writes the rows held.
+func (r *Rows) Flush() { r.w.flush() }
 
 // sleep lua sleep(seconds) waits, honouring the statement's context.
 func baseSleep(L *lua.LState) int {
