@@ -33,8 +33,9 @@ func playbookDirs() []string {
 // playbookRef is a playbook found by name: a file, or a bundled one.
 type playbookRef struct {
 	Name   string
-	Path   string // "" for bundled
-	Origin string // the directory, or "bundled"
+	Path   string // "" for bundled and stdin
+	Origin string // the directory, "bundled", or "stdin"
+	Source []byte // the text of a playbook read from stdin (`ctrsh run -`)
 }
 
 func findPlaybook(name string) (*playbookRef, error) {
@@ -58,6 +59,9 @@ func (r *playbookRef) load() (*trust.File, error) {
 	if r.Path != "" {
 		return trust.ReadFile(r.Path)
 	}
+	if r.Origin == originStdin {
+		return &trust.File{Path: "stdin:" + r.Name, Source: r.Source, SHA256: sha256Hex(r.Source)}, nil
+	}
 	src, _ := scripts.Source(r.Name)
 	return &trust.File{Path: "bundled:" + r.Name, Source: src, SHA256: sha256Hex(src)}, nil
 }
@@ -72,7 +76,8 @@ type runOptions struct {
 	options
 	lock, noLock bool
 	wait         time.Duration
-	viaRun       bool // `ctrsh run NAME`, not `ctrsh FILE`
+	viaRun       bool   // `ctrsh run NAME`, not `ctrsh FILE`
+	stdinName    string // --playbook-name: the name of a playbook read from stdin
 }
 
 // splitRunArgs takes ctrsh's own flags out of the arguments of `ctrsh run
@@ -130,6 +135,12 @@ func splitRunArgs(o *runOptions, args []string) (rest []string, err error) {
 				return nil, err
 			}
 			o.host = s
+		case "playbook-name":
+			s, err := value()
+			if err != nil {
+				return nil, err
+			}
+			o.stdinName = s
 		default:
 			rest = append(rest, a)
 		}
@@ -149,8 +160,16 @@ func runPlaybookCmd(base *options, args []string, stdin io.Reader, stdout, stder
 		fmt.Fprintln(stderr, "ctrsh run: which playbook? usage: ctrsh run NAME [ARGS...] ('ctrsh playbooks' lists them)")
 		return luax.ExitUsage
 	}
-	ref, err := findPlaybook(rest[0])
-	if err != nil {
+	var ref *playbookRef
+	if rest[0] == "-" {
+		// The playbook's text on stdin: what `ctrsh fleet run` sends over ssh.
+		if ref, err = readStdinPlaybook(o.stdinName, stdin); err != nil {
+			fmt.Fprintf(stderr, "ctrsh run: %v\n", err)
+			return luax.ExitUsage
+		}
+		stdin = strings.NewReader("")
+		defer watchHangup(stdout)()
+	} else if ref, err = findPlaybook(rest[0]); err != nil {
 		fmt.Fprintf(stderr, "ctrsh run: %v\n", err)
 		return luax.ExitUsage
 	}
@@ -160,7 +179,7 @@ func runPlaybookCmd(base *options, args []string, stdin io.Reader, stdout, stder
 
 // runScript runs a playbook file or a bundled playbook: trust checks, lock,
 // audit log, then the chunk.
-func runScript(env *luax.Env, o *runOptions, ref *playbookRef, args []string) int {
+func runScript(env *luax.Env, o *runOptions, ref *playbookRef, args []string) (code int) {
 	tf, err := ref.load()
 	if err != nil {
 		if errors.Is(err, trust.ErrUntrusted) {
@@ -196,6 +215,15 @@ func runScript(env *luax.Env, o *runOptions, ref *playbookRef, args []string) in
 	chunkName := "@" + tf.Path
 	if ref.Path == "" {
 		chunkName = "@" + ref.Name + ".lua"
+	}
+	if ref.Origin == originStdin {
+		chunkName = "@" + tf.Path
+		done, err := auditStdinRun(env, ref)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "ctrsh: refused: %v\n", err)
+			return luax.ExitRefused
+		}
+		defer func() { done(code) }()
 	}
 	if ref.Path != "" {
 		env.ModuleDirs = append([]string{filepath.Dir(ref.Path)}, env.ModuleDirs...)
