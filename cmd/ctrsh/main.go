@@ -67,13 +67,16 @@ const usage = `usage: ctrsh [flags]                      the interactive shell (
        ctrsh run NAME [ARGS...] [flags]   run a playbook (ctrsh run NAME --help for its arguments)
        ctrsh playbooks [show NAME]        list the playbooks, or print one
        ctrsh nsenter -t PID|CONTAINER ...  enter a container's namespaces (ctrsh nsenter --help)
+       ctrsh run - [ARGS...] < FILE.lua    run a playbook whose text comes on standard input
+       ctrsh fleet run|push|k8s|local ...  one playbook on many hosts, over ssh or Kubernetes (ctrsh fleet --help)
 
 flags:
 `
 
 const exitCodesHelp = `
 exit codes: 0 ok, 1 Lua error, 3 fail() finding, 64 usage, 65 syntax error,
-70 internal error, 75 locked, 77 refused, 124 timeout, 128+N signal N
+70 internal error, 75 locked, 77 refused, 124 timeout, 128+N signal N;
+ctrsh fleet: the worst host's code, 69 when no host could be reached
 `
 
 // subcommands are the commands that have flags of their own.

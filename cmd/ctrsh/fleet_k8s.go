@@ -1,0 +1,348 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/ctrsh/ctrsh/bindings/luax"
+)
+
+// k8sOptions say what `ctrsh fleet k8s` puts in its manifest.
+type k8sOptions struct {
+	playbook  *fleetPlaybook
+	args      []string
+	image     string
+	ctrsh     string // the binary's path in the image
+	namespace string
+	socket    string // the runtime's socket on the nodes
+	job       bool
+	nodes     []string
+	caps      []string // added to defaultCaps
+	timeout   time.Duration
+	safe      bool
+}
+
+// defaultCaps are the capabilities a ctrsh pod gets, with every other one
+// dropped (it is not privileged):
+//   - SYS_ADMIN: setns(2) into a container's mount, uts, ipc, net and
+//     cgroup namespaces (c:enter, c:run, ctrsh nsenter);
+//   - SYS_CHROOT: setns(2) into a mount namespace needs it as well;
+//   - SYS_PTRACE: /proc/PID/ns, /proc/PID/environ and /proc/PID/root of
+//     processes with other users or capabilities (ptrace read access);
+//   - DAC_READ_SEARCH: reading, never writing, files of other users
+//     (a container's files through /proc/PID/root, its logs).
+//
+// Not given: SETUID/SETGID (enter with user=), KILL (signals to processes
+// of other users), BPF/PERFMON (tracing): add them with --cap.
+var defaultCaps = []string{"SYS_ADMIN", "SYS_CHROOT", "SYS_PTRACE", "DAC_READ_SEARCH"}
+
+const (
+	k8sPlaybookDir = "/etc/ctrsh/fleet"
+	labelRun       = "ctrsh.io/run"
+	labelPlaybook  = "ctrsh.io/playbook"
+	annotSHA       = "ctrsh.io/playbook-sha256"
+)
+
+// k8sManifest is the manifest's YAML and the commands that go with it.
+type k8sManifest struct {
+	YAML    []byte
+	RunID   string
+	LogsCmd string
+	Delete  string
+}
+
+var dnsUnsafe = regexp.MustCompile(`[^a-z0-9-]+`)
+
+// dnsLabel makes s a DNS-1123 label of at most n characters.
+func dnsLabel(s string, n int) string {
+	s = strings.Trim(dnsUnsafe.ReplaceAllString(strings.ToLower(s), "-"), "-")
+	if len(s) > n {
+		s = strings.TrimRight(s[:n], "-")
+	}
+	if s == "" {
+		s = "x"
+	}
+	return s
+}
+
+func shortHash(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:10]
+}
+
+// buildK8sManifest builds the objects from the typed k8s.io/api structs and
+// prints them with sigs.k8s.io/yaml. The run id is a hash of everything
+// that goes into the manifest, so the same inputs give the same manifest
+// (kubectl apply is idempotent) and each run's objects share a label.
+func buildK8sManifest(o k8sOptions) (*k8sManifest, error) {
+	if o.image == "" {
+		return nil, fmt.Errorf("--image: the image that holds ctrsh at %s is required", o.ctrsh)
+	}
+	if o.job && len(o.nodes) == 0 {
+		return nil, fmt.Errorf("--job needs --nodes n1,n2,... (kubectl get nodes -o name)")
+	}
+	if !o.job && len(o.nodes) > 0 {
+		return nil, fmt.Errorf("--nodes goes with --job (a DaemonSet runs on every node)")
+	}
+	caps := append([]corev1.Capability{}, capList(defaultCaps)...)
+	for _, c := range o.caps {
+		c = strings.TrimPrefix(strings.ToUpper(c), "CAP_")
+		if !regexp.MustCompile(`^[A-Z_]+$`).MatchString(c) {
+			return nil, fmt.Errorf("--cap %q: a capability name such as SETUID", c)
+		}
+		caps = append(caps, corev1.Capability(c))
+	}
+	pb := o.playbook
+	id := shortHash(pb.name, pb.sha, strings.Join(o.args, "\x00"), o.image, o.ctrsh, o.namespace, o.socket,
+		fmt.Sprint(o.job), strings.Join(o.nodes, ","), fmt.Sprint(caps), o.timeout.String(), fmt.Sprint(o.safe))
+	base := "ctrsh-" + dnsLabel(pb.name, 30) + "-" + id
+	labels := map[string]string{
+		"app.kubernetes.io/name":      "ctrsh",
+		"app.kubernetes.io/component": "fleet",
+		labelPlaybook:                 dnsLabel(pb.name, 63),
+		labelRun:                      id,
+	}
+	annotations := map[string]string{annotSHA: pb.sha}
+	meta := func(name string) metav1.ObjectMeta {
+		return metav1.ObjectMeta{Name: name, Namespace: o.namespace, Labels: labels, Annotations: annotations}
+	}
+
+	key := pb.name + ".lua"
+	cm := &corev1.ConfigMap{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: meta(base),
+		Data:       map[string]string{key: string(pb.src)},
+	}
+
+	command := []string{o.ctrsh, "fleet", "local", k8sPlaybookDir + "/" + key, "--json"}
+	if !o.job {
+		command = append(command, "--hold")
+	}
+	if o.timeout > 0 {
+		command = append(command, "--timeout", o.timeout.String())
+	}
+	if o.safe {
+		command = append(command, "--safe")
+	}
+	command = append(command, o.args...)
+
+	endpointEnv := "CONTAINER_RUNTIME_ENDPOINT"
+	if strings.HasSuffix(o.socket, "docker.sock") || strings.HasSuffix(o.socket, "podman.sock") {
+		endpointEnv = "DOCKER_HOST"
+	}
+	hostPath := func(p string, t corev1.HostPathType) corev1.VolumeSource {
+		return corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: p, Type: &t}}
+	}
+	pod := corev1.PodSpec{
+		// Host PIDs: the PIDs the runtime reports, /proc/PID/ns to enter.
+		HostPID:                       true,
+		AutomountServiceAccountToken:  ptr(false), // ctrsh never calls the Kubernetes API
+		EnableServiceLinks:            ptr(false),
+		TerminationGracePeriodSeconds: ptr(int64(10)),
+		Tolerations:                   []corev1.Toleration{{Operator: corev1.TolerationOpExists}},
+		Containers: []corev1.Container{{
+			Name:            "ctrsh",
+			Image:           o.image,
+			ImagePullPolicy: corev1.PullIfNotPresent,
+			Command:         command,
+			Env: []corev1.EnvVar{
+				{Name: "NODE_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "spec.nodeName"}}},
+				{Name: endpointEnv, Value: "unix://" + o.socket},
+			},
+			Resources: corev1.ResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
+				Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("512Mi")},
+			},
+			SecurityContext: &corev1.SecurityContext{
+				RunAsUser:              ptr(int64(0)),
+				Privileged:             ptr(false),
+				ReadOnlyRootFilesystem: ptr(true),
+				Capabilities:           &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}, Add: caps},
+				SeccompProfile:         &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+				// The runtime's AppArmor profile allows ptrace only among its own
+				// containers: reading /proc/PID/ns of other pods needs it off.
+				AppArmorProfile: &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeUnconfined},
+			},
+			VolumeMounts: []corev1.VolumeMount{
+				{Name: "playbook", MountPath: k8sPlaybookDir + "/" + key, SubPath: key, ReadOnly: true},
+				{Name: "runtime", MountPath: o.socket, ReadOnly: true},
+				{Name: "cgroup", MountPath: "/sys/fs/cgroup", ReadOnly: true},
+				{Name: "audit", MountPath: "/var/log/ctrsh"},
+				{Name: "run", MountPath: "/run/ctrsh"},
+				{Name: "tmp", MountPath: "/tmp"},
+			},
+		}},
+		Volumes: []corev1.Volume{
+			// A file of its own (subPath), not the ConfigMap volume's symlinks:
+			// ctrsh opens playbooks without following links.
+			{Name: "playbook", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+				LocalObjectReference: corev1.LocalObjectReference{Name: base},
+				DefaultMode:          ptr(int32(0o444)),
+			}}},
+			{Name: "runtime", VolumeSource: hostPath(o.socket, corev1.HostPathSocket)},
+			{Name: "cgroup", VolumeSource: hostPath("/sys/fs/cgroup", corev1.HostPathDirectory)},
+			// The audit log of runs that enter or change containers stays on the node.
+			{Name: "audit", VolumeSource: hostPath("/var/log/ctrsh", corev1.HostPathDirectoryOrCreate)},
+			{Name: "run", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}},
+			{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+		},
+	}
+	template := func() corev1.PodTemplateSpec {
+		return corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: annotations}, Spec: *pod.DeepCopy()}
+	}
+
+	objs := []any{cm}
+	if o.job {
+		for _, node := range o.nodes {
+			t := template()
+			t.Spec.NodeName = node
+			t.Spec.RestartPolicy = corev1.RestartPolicyNever
+			job := &batchv1.Job{
+				TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
+				ObjectMeta: meta(jobName(base, node)),
+				Spec: batchv1.JobSpec{
+					BackoffLimit:            ptr(int32(0)), // exit 3 is an answer, not a reason to retry
+					TTLSecondsAfterFinished: ptr(int32(86400)),
+					Template:                t,
+				},
+			}
+			if o.timeout > 0 {
+				job.Spec.ActiveDeadlineSeconds = ptr(int64((o.timeout + time.Minute) / time.Second))
+			}
+			objs = append(objs, job)
+		}
+	} else {
+		t := template()
+		t.Spec.NodeSelector = map[string]string{"kubernetes.io/os": "linux"}
+		t.Spec.RestartPolicy = corev1.RestartPolicyAlways
+		objs = append(objs, &appsv1.DaemonSet{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"},
+			ObjectMeta: meta(base),
+			Spec: appsv1.DaemonSetSpec{
+				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{labelRun: id}},
+				Template: t,
+			},
+		})
+	}
+
+	kinds := "configmap,daemonset"
+	if o.job {
+		kinds = "configmap,job"
+	}
+	m := &k8sManifest{
+		RunID: id,
+		LogsCmd: fmt.Sprintf("kubectl logs -n %s -l %s=%s -c ctrsh --tail=-1 --max-log-requests=100",
+			shellQuote(o.namespace), labelRun, id),
+		Delete: fmt.Sprintf("kubectl delete -n %s %s -l %s=%s", shellQuote(o.namespace), kinds, labelRun, id),
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# ctrsh fleet k8s: playbook %s (sha256 %s), run %s\n", pb.name, pb.sha, id)
+	fmt.Fprintf(&b, "# rows (JSON lines, with host):  %s\n", m.LogsCmd)
+	fmt.Fprintf(&b, "# remove:  %s\n", m.Delete)
+	for _, obj := range objs {
+		y, err := marshalObject(obj)
+		if err != nil {
+			return nil, err
+		}
+		b.WriteString("---\n")
+		b.Write(y)
+	}
+	m.YAML = b.Bytes()
+	return m, nil
+}
+
+// marshalObject prints a typed object as YAML without its status (the
+// server's part: an empty status reads as zeros in a manifest).
+func marshalObject(obj any) ([]byte, error) {
+	j, err := json.Marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(j, &m); err != nil {
+		return nil, err
+	}
+	delete(m, "status")
+	return yaml.Marshal(m)
+}
+
+// jobName is base-node as a DNS label: the node's name where it fits,
+// with a hash when it had to be cut or changed.
+func jobName(base, node string) string {
+	n := 63 - len(base) - 1
+	s := dnsLabel(node, n)
+	if s != node {
+		s = dnsLabel(node, n-7) + "-" + shortHash(node)[:6]
+	}
+	return base + "-" + s
+}
+
+func capList(names []string) []corev1.Capability {
+	caps := make([]corev1.Capability, len(names))
+	for i, n := range names {
+		caps[i] = corev1.Capability(n)
+	}
+	return caps
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// runFleetK8s is `ctrsh fleet k8s PLAYBOOK [ARGS...] --image IMAGE`.
+func runFleetK8s(args []string, stdout, stderr io.Writer) int {
+	f := defaultFleetFlags()
+	f.timeout = 0
+	rest, err := parseFleetArgs(&f, args, "image", "namespace", "socket", "job", "nodes", "cap", "remote-ctrsh", "timeout", "safe")
+	if err != nil {
+		fmt.Fprintf(stderr, "ctrsh fleet k8s: %v\n", err)
+		return luax.ExitUsage
+	}
+	if f.help {
+		fmt.Fprint(stdout, fleetUsage)
+		return luax.ExitOK
+	}
+	if len(rest) == 0 {
+		fmt.Fprintln(stderr, "ctrsh fleet k8s: which playbook? usage: ctrsh fleet k8s PLAYBOOK [ARGS...] --image IMAGE")
+		return luax.ExitUsage
+	}
+	pb, code := loadFleetPlaybook("ctrsh fleet k8s", rest[0], stderr)
+	if pb == nil {
+		return code
+	}
+	var nodes []string
+	for _, n := range strings.Split(f.nodes, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			nodes = append(nodes, strings.TrimPrefix(n, "node/"))
+		}
+	}
+	sort.Strings(nodes)
+	m, err := buildK8sManifest(k8sOptions{
+		playbook: pb, args: rest[1:], image: f.image, ctrsh: f.remote, namespace: f.namespace,
+		socket: f.socket, job: f.job, nodes: nodes, caps: f.caps, timeout: f.timeout, safe: f.safe,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "ctrsh fleet k8s: %v\n", err)
+		return luax.ExitUsage
+	}
+	stdout.Write(m.YAML)
+	fmt.Fprintf(stderr, "ctrsh fleet k8s: apply with 'kubectl apply -f -'; gather the rows with:\n  %s\n", m.LogsCmd)
+	return luax.ExitOK
+}
