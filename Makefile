@@ -5,11 +5,20 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 N ?= 20
+# static: no dynamic dependencies (hosts of any distro; ctrsh fleet push), the cgo entry
+# constructor included. osusergo and netgo keep glibc's NSS (which cannot be linked
+# statically) out; sqlite_omit_load_extension lets mattn/go-sqlite3 link statically.
+STATIC_BIN  ?= bin/ctrsh-static
+STATIC_TAGS ?= osusergo netgo sqlite_omit_load_extension
 
-.PHONY: build test test-go engine engine-stop lint run demo bench clean generate bench-trace
+.PHONY: build static test test-go engine engine-stop lint run demo bench clean generate bench-trace
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ctrsh
+
+static:
+	CGO_ENABLED=1 $(GO) build -tags '$(STATIC_TAGS)' -ldflags '$(LDFLAGS) -linkmode external -extldflags "-static"' -o $(STATIC_BIN) ./cmd/ctrsh
+	@if ldd $(STATIC_BIN) >/dev/null 2>&1; then echo "make static: $(STATIC_BIN) is dynamically linked" >&2; exit 1; fi
 
 # test starts (or reuses) the private test engine, then runs every test against it.
 test: build engine
