@@ -6,6 +6,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"context"
 	"fmt"
 	"io"
@@ -237,7 +238,7 @@ func parseFleetArgs(f *fleetFlags, args []string, allowed ...string) (rest []str
 // Duplicates are dropped; the order is kept.
 func parseHosts(v string) ([]string, error) {
 	if v == "" {
-		return nil, fmt.Errorf("no hosts: --hosts FILE|h1,h2,...")
+		return nil, errors.New("no hosts: give --hosts FILE or --hosts h1,h2")
 	}
 	text := v
 	if st, err := os.Stat(v); err == nil && st.Mode().IsRegular() {

@@ -298,3 +298,50 @@ func TestPushInstallScript(t *testing.T) {
 		t.Errorf("target %q mode %v %v", b, st.Mode(), err)
 	}
 }
+
+// fleet local is what a pod of fleet k8s runs: the same rows and summary
+// as over ssh, the host named by --host-name (or NODE_NAME), the
+// playbook's exit code.
+func TestFleetLocal(t *testing.T) {
+	pb := writePlaybook(t, t.TempDir(), "local-check.lua", `
+local pb = playbook{args = {{name = "what"}}}
+emit{checked = pb.args.what}
+fail("found " .. pb.args.what)
+`, 0o644)
+	env := append(os.Environ(), "CTRSH_AUDIT_FILE="+filepath.Join(t.TempDir(), "audit"), "CTRSH_LOCK_DIR="+t.TempDir(), "NODE_NAME=node-7")
+	r := ctrshEnv(t, env, "", "fleet", "local", pb, "disks", "--json")
+	want := `{"checked":"disks","host":"node-7"}` + "\n"
+	if r.code != 3 || !strings.HasPrefix(r.stdout, want) || !strings.Contains(r.stdout, `"error":"ctrsh: found disks","exit":3,"fleet":"summary","host":"node-7"`) {
+		t.Errorf("exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "node-7: ctrsh: found disks") {
+		t.Errorf("stderr %q", r.stderr)
+	}
+	r = ctrshEnv(t, env, "", "fleet", "local", pb, "x", "--host-name", "other", "--json")
+	if !strings.HasPrefix(r.stdout, `{"checked":"x","host":"other"}`) {
+		t.Errorf("--host-name: %s", r.stdout)
+	}
+}
+
+func TestFleetUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"fleet"}, 64, "usage: ctrsh fleet run"},
+		{[]string{"fleet", "--help"}, 0, "exit code: the worst host's"},
+		{[]string{"fleet", "fly"}, 64, `unknown command "fly"`},
+		{[]string{"fleet", "run", "health"}, 64, "no hosts"},
+		{[]string{"fleet", "run", "no-such-playbook", "--hosts", "a"}, 64, "no playbook"},
+		{[]string{"fleet", "run", "health", "--hosts", "-oProxyCommand=x"}, 64, "cannot start with '-'"},
+		{[]string{"fleet", "run", "health", "--hosts", "a", "--ssh-option", "StrictHostKeyChecking=no"}, 64, "never turns host key checking off"},
+		{[]string{"fleet", "push", "--hosts", "a", "--remote-ctrsh", "bin/ctrsh"}, 64, "absolute"},
+		{[]string{"--help"}, 0, "ctrsh fleet run|push|k8s|local"},
+	} {
+		r := ctrsh(t, "", tc.args...)
+		if r.code != tc.code || !strings.Contains(r.stdout+r.stderr, tc.out) {
+			t.Errorf("%q: exit %d, output %q %q; want %d and %q", tc.args, r.code, r.stdout, r.stderr, tc.code, tc.out)
+		}
+	}
+}
