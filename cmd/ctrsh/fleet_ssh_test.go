@@ -353,3 +353,29 @@ func TestFleetPush(t *testing.T) {
 		t.Errorf("the pushed binary: %v %s", err, out)
 	}
 }
+
+// The per-host timeout reaches the remote run, which stops itself (124)
+// and still sends what it had; the other host is not held up.
+func TestFleetRunTimeout(t *testing.T) {
+	f := fleetHosts(t)
+	pb := writePlaybook(t, t.TempDir(), "slow-on-a.lua", `
+local h = os.getenv("CTRSH_FLEET_TEST_HOST")
+emit{host_seen = h}
+if h == "a" then sleep(300) end
+`, 0o644)
+	start := time.Now()
+	r := fleet(t, f, "run", pb, "--hosts", "a,b", "--timeout", "2s", "--json")
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("took %s", d)
+	}
+	if r.code != 124 {
+		t.Errorf("exit %d, want 124\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+	rows := jsonRows(t, r.stdout)
+	for h, want := range map[string]float64{"a": 124, "b": 0} {
+		data, sum := rowsOf(rows, h)
+		if len(data) != 1 || data[0]["host_seen"] != h || sum["exit"] != want {
+			t.Errorf("host %s: rows %v summary %v", h, data, sum)
+		}
+	}
+}
