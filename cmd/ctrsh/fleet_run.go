@@ -14,12 +14,12 @@ import (
 	"sync"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ctrsh/ctrsh/bindings"
 	"github.com/ctrsh/ctrsh/bindings/luax"
+	"github.com/ctrsh/ctrsh/bindings/trust"
 )
 
 // killGrace is how long a host's ssh has between SIGTERM and SIGKILL (and
@@ -73,15 +73,15 @@ func worstExit(results []hostResult) int {
 }
 
 // fleetOutput writes the rows of every host to one stdout, whole lines at a
-// time: JSON lines with --json, else emit's aligned table (each row as it
-// comes; the summary rows as a table of their own at the end). Text from a
-// host is escaped on a terminal.
+// time: JSON lines with --json, else emit's aligned table (rows as they
+// come; the summary rows as a table of their own at the end). Text from a
+// host is escaped as emit escapes it: every control in JSON, control
+// characters in table cells, stderr lines on a terminal.
 type fleetOutput struct {
 	mu        sync.Mutex
 	json      bool
 	stdout    io.Writer
 	stderr    io.Writer
-	escOut    bool // stdout is a terminal
 	escErr    bool // stderr is a terminal
 	rows      *bindings.Rows
 	flushing  *time.Timer // a pending flush of the rows held
@@ -97,7 +97,6 @@ func newFleetOutput(jsonOut bool, stdout, stderr io.Writer) *fleetOutput {
 		json:   jsonOut,
 		stdout: stdout,
 		stderr: stderr,
-		escOut: isTerminal(stdout),
 		escErr: isTerminal(stderr),
 		rows:   bindings.NewRows(stdout, false),
 	}
@@ -125,7 +124,7 @@ func (o *fleetOutput) row(host string, line []byte) {
 // write writes a record; o.mu is held.
 func (o *fleetOutput) write(rec map[string]any) {
 	if o.json {
-		b, err := json.Marshal(rec)
+		b, err := luax.MarshalJSON(rec, false)
 		if err != nil {
 			return
 		}
@@ -147,8 +146,8 @@ func (o *fleetOutput) write(rec map[string]any) {
 	}
 }
 
-// cell renders a JSON value as emit's table does: strings as they are (a
-// newline as \n), tables as JSON.
+// cell renders a JSON value as emit's table does: strings on one line with
+// their control characters escaped, tables as JSON.
 func (o *fleetOutput) cell(v any) string {
 	var s string
 	switch v := v.(type) {
@@ -161,19 +160,16 @@ func (o *fleetOutput) cell(v any) string {
 	case bool:
 		s = strconv.FormatBool(v)
 	default:
-		b, _ := json.Marshal(v)
+		b, _ := luax.MarshalJSON(v, false)
 		s = string(b)
 	}
-	if o.escOut {
-		return escapeControl(s)
-	}
-	return strings.ReplaceAll(s, "\n", `\n`)
+	return luax.EscapeLine(s)
 }
 
 // stderrLine relays a line a host wrote on stderr, prefixed with the host.
 func (o *fleetOutput) stderrLine(host string, line string) {
 	if o.escErr {
-		line = escapeControl(line)
+		line = luax.EscapeLine(line)
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -237,31 +233,6 @@ func (o *fleetOutput) finish(hosts []string) {
 		sum.Add(cells)
 	}
 	sum.Flush()
-}
-
-// escapeControl writes control characters, C1 controls and invalid UTF-8
-// as Go escapes, so that text from a host cannot drive the terminal.
-func escapeControl(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r >= 0x80 && r < 0xa0:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
 }
 
 // lineWriter calls fn with each complete line written to it (without the
@@ -472,7 +443,7 @@ func loadFleetPlaybook(cmd, name string, stderr io.Writer) (*fleetPlaybook, int)
 	tf, err := ref.load()
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
-		if errors.Is(err, errUntrusted) {
+		if errors.Is(err, trust.ErrUntrusted) {
 			return nil, luax.ExitRefused
 		}
 		return nil, luax.ExitUsage

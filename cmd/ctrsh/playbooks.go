@@ -60,7 +60,11 @@ func (r *playbookRef) load() (*trust.File, error) {
 		return trust.ReadFile(r.Path)
 	}
 	if r.Origin == originStdin {
-		return &trust.File{Path: "stdin:" + r.Name, Source: r.Source, SHA256: sha256Hex(r.Source)}, nil
+		path := "stdin:" + r.Name
+		if r.Name == originStdin {
+			path = originStdin
+		}
+		return &trust.File{Path: path, Source: r.Source, SHA256: sha256Hex(r.Source)}, nil
 	}
 	src, _ := scripts.Source(r.Name)
 	return &trust.File{Path: "bundled:" + r.Name, Source: src, SHA256: sha256Hex(src)}, nil
