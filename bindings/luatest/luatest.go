@@ -104,6 +104,9 @@ func NewState(t *testing.T, opts ...Option) *lua.LState {
 }
 
 func newState(t *testing.T, cfg *config) *lua.LState {
+	// Any statement may reach the engine (proc.list{container=...} does):
+	// hold the shared lock, so another package's Restart waits for us.
+	testengine.Share(t)
 	env := &luax.Env{
 		Stdout:     testWriter{t},
 		Stderr:     testWriter{t},
