@@ -20,19 +20,30 @@ type Module struct {
 // Modules lists the modules every state preloads and sets as globals.
 var Modules = modules
 
+// Options are the gopher-lua options of every state. The data stack starts
+// at gopher-lua's default and may grow to 256 Ki values (4 MiB), so that
+// table.concat or unpack of a few thousand values does not fail with
+// "registry overflow" as it does at the fixed default of 5120.
+var Options = lua.Options{
+	RegistrySize:     lua.RegistrySize,
+	RegistryMaxSize:  256 * 1024,
+	RegistryGrowStep: lua.RegistrySize,
+}
+
 // New builds a Lua state for one run (the shell, a script, a playbook, -e,
 // standard input, a c:run child). Everything that decides what code in the
 // state may do is set here, from env, whichever way the code came in:
 // where require looks and what it trusts, and --safe.
 func New(env *luax.Env) *lua.LState {
-	L := lua.NewState(lua.Options{SkipOpenLibs: false})
+	L := lua.NewState(Options)
+	luax.OpenProtected(L)
 	luax.SetEnv(L, env)
 	openBase(L, env)
 	openStdio(L, env)
 	installRequire(L, env)
 	for _, m := range Modules {
 		L.PreloadModule(m.Name, m.Loader)
-		if err := L.CallByParam(lua.P{Fn: L.GetGlobal("require"), NRet: 1, Protect: true}, lua.LString(m.Name)); err == nil {
+		if err := luax.CallByParam(L, lua.P{Fn: L.GetGlobal("require"), NRet: 1, Protect: true}, lua.LString(m.Name)); err == nil {
 			L.SetGlobal(m.Name, L.Get(-1))
 			L.Pop(1)
 		} else {

@@ -278,7 +278,7 @@ func (s *shell) exec(ctx context.Context, c chunk) error {
 	}()
 
 	L.Push(L.NewFunctionFromProto(c.proto))
-	err := L.PCall(0, lua.MultRet, nil)
+	err := luax.PCall(L, 0, lua.MultRet, nil)
 	if err == nil && L.GetTop() > 0 {
 		values := make([]lua.LValue, L.GetTop())
 		for i := range values {
@@ -289,7 +289,7 @@ func (s *shell) exec(ctx context.Context, c chunk) error {
 			s.print(L, values)
 			return 0
 		}))
-		err = L.PCall(0, 0, nil)
+		err = luax.PCall(L, 0, 0, nil)
 	}
 	if stmtCtx.Err() != nil {
 		if ctx.Err() != nil {

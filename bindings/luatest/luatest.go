@@ -123,7 +123,7 @@ func newState(t *testing.T, cfg *config) *lua.LState {
 		t.Fatalf("luatest: assert module: %v", err)
 	}
 	L.Push(fn)
-	if err := L.PCall(0, 1, nil); err != nil {
+	if err := luax.PCall(L, 0, 1, nil); err != nil {
 		t.Fatalf("luatest: assert module: %v", err)
 	}
 	assertMod := L.Get(-1)
@@ -148,14 +148,14 @@ func runOne(t *testing.T, cfg *config, file, name string) {
 	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
 	defer cancel()
 	L.SetContext(ctx)
-	if err := L.DoFile(file); err != nil {
+	if err := luax.DoFile(L, file); err != nil {
 		t.Fatalf("%s: loading: %v", file, err)
 	}
 	fn, ok := L.GetGlobal(name).(*lua.LFunction)
 	if !ok {
 		t.Fatalf("%s: %s is not a function", file, name)
 	}
-	if err := L.CallByParam(lua.P{Fn: fn, NRet: 0, Protect: true}); err != nil {
+	if err := luax.CallByParam(L, lua.P{Fn: fn, NRet: 0, Protect: true}); err != nil {
 		msg := err.Error()
 		if apiErr, ok := err.(*lua.ApiError); ok {
 			msg = apiErr.Object.String()
@@ -193,7 +193,7 @@ func testModule(t *testing.T, L *lua.LState) *lua.LTable {
 		fn := L.CheckFunction(1)
 		t.Cleanup(func() {
 			L.RemoveContext()
-			if err := L.CallByParam(lua.P{Fn: fn, Protect: true}); err != nil {
+			if err := luax.CallByParam(L, lua.P{Fn: fn, Protect: true}); err != nil {
 				t.Errorf("cleanup: %v", err)
 			}
 		})

@@ -72,7 +72,7 @@ func ToString(L *lua.LState, v lua.LValue) string {
 	if L != nil {
 		if mt, ok := L.GetMetatable(v).(*lua.LTable); ok {
 			if fn, ok := mt.RawGetString("__tostring").(*lua.LFunction); ok {
-				if err := L.CallByParam(lua.P{Fn: fn, NRet: 1, Protect: true}, v); err == nil {
+				if err := CallByParam(L, lua.P{Fn: fn, NRet: 1, Protect: true}, v); err == nil {
 					s := L.Get(-1).String()
 					L.Pop(1)
 					return s

@@ -190,7 +190,7 @@ func RunChild(newState func(safe bool) *lua.LState) (handled bool) {
 	for _, a := range vals[3:] {
 		L.Push(a)
 	}
-	if err := L.PCall(len(vals)-3, lua.MultRet, nil); err != nil {
+	if err := luax.PCall(L, len(vals)-3, lua.MultRet, nil); err != nil {
 		msg := err.Error()
 		if apiErr, ok := err.(*lua.ApiError); ok {
 			msg = luax.ToString(L, apiErr.Object)

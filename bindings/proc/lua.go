@@ -312,7 +312,7 @@ func requireModule(L *lua.LState, name string) (*lua.LTable, bool) {
 			return t, true
 		}
 	}
-	if err := L.CallByParam(lua.P{Fn: L.GetGlobal("require"), NRet: 1, Protect: true}, lua.LString(name)); err != nil {
+	if err := luax.CallByParam(L, lua.P{Fn: L.GetGlobal("require"), NRet: 1, Protect: true}, lua.LString(name)); err != nil {
 		return nil, false
 	}
 	t, ok := L.Get(-1).(*lua.LTable)

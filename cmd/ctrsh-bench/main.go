@@ -85,7 +85,7 @@ func (b *bench) lua(code string) error {
 	defer cancel()
 	b.L.SetContext(ctx)
 	defer b.L.RemoveContext()
-	return b.L.DoString(code)
+	return luax.DoString(b.L, code)
 }
 
 func run(c config) error {

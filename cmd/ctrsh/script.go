@@ -72,7 +72,7 @@ func runChunk(env *luax.Env, o *options, c chunk, setup ...func(L *lua.LState)) 
 	for _, a := range c.args {
 		L.Push(lua.LString(a))
 	}
-	err = L.PCall(len(c.args), lua.MultRet, nil)
+	err = luax.PCall(L, len(c.args), lua.MultRet, nil)
 	if env.FlushRows != nil {
 		env.FlushRows()
 	}

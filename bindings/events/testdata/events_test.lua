@@ -95,3 +95,35 @@ function TestMisuse()
   assert.error_matches(function() events.stream{since = "yesterday"} end, "invalid time")
   assert.error_matches(function() events.watch({}) end, "bad argument #2")
 end
+
+-- The snippets of issue 11 inside an events.watch callback (gopher-lua
+-- #448: pcall used to break the upvalues they share with this function),
+-- and a failing callback caught by a pcall around watch.
+function TestWatchCallbackKeepsUpvalues()
+  local t0 = now()
+  local id = engine.run(engine.busybox, "sleep", "1000")
+  engine.docker("pause", id)
+  engine.docker("unpause", id)
+  local results = {}
+  assert(events.watch({filters = {container = id, event = {"pause", "unpause"}}, since = t0}, function(ev)
+    local n = 0
+    local function try(f, ...) n = n + 1; return pcall(f, ...) end
+    try(error, "x"); try(error, "y"); try(error, "z")
+    local a
+    local function use() return a("ok") end
+    pcall(function() error("boom") end)
+    a = function(s) return s .. " " .. ev.action end
+    results[#results + 1] = n .. " " .. use()
+    return ev.action ~= "unpause"
+  end))
+  assert.eq(results, {"3 ok pause", "3 ok unpause"})
+
+  local seen = 0
+  local ok, err = pcall(events.watch, {filters = {container = id, event = "pause"}, since = t0}, function()
+    seen = seen + 1
+    error("stop here", 0)
+  end)
+  assert.eq({ok, err, seen}, {false, "stop here", 1})
+  seen = seen + 1
+  assert.eq(seen, 2)
+end
