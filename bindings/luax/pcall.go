@@ -10,32 +10,38 @@ package luax
 // variables and the closures that share them (a closure's `n = n + 1` no
 // longer reaches the caller's n; a local assigned after the pcall is not
 // seen by a closure made before it). With a handler (xpcall) it closes none,
-// not even those of the frames that failed: a closure that escaped a failed
-// function keeps pointing at a register that the next call overwrites.
+// not even those of the frames that failed, and neither does an error that
+// is not raised by raiseError (a Go panic in a builtin, a Lua stack
+// overflow): a closure that escaped a failed function keeps pointing at a
+// register that is cleared, or that the next call overwrites.
 //
 // The workaround: every protected call runs its function on a thread of its
 // own, an LState made by L.NewThread that shares the globals and the
 // registry. The caller's frames are on the caller's thread, where nothing
 // touches them; on the call's thread, the frames that raiseError closes are
-// exactly those the error unwinds, which is what Lua 5.1 closes. With a
-// handler, the handler's result is raised again from inside the handler,
-// so that it is closed the same way. A thread whose call failed is dropped
-// (what an error left open points into it); one whose call returned is
-// reused, so a pcall that succeeds costs two stack copies more than stock's.
+// exactly those the error unwinds, which is what Lua 5.1 closes. The call's
+// bottom frame is a Go function of ctrsh's (trampoline) that recovers
+// whatever the call raises before gopher-lua unwinds it, with every failed
+// frame still in place: it runs xpcall's handler there, closes what was
+// left open (raising again with no handler set is what makes gopher-lua
+// close upvalues), and passes the error on unchanged. Every call's thread
+// is then left with nothing open, and is reused: a pcall costs a few
+// hundred nanoseconds more than stock's, whether it fails or not.
 //
 // The rest of this file keeps what a thread of its own would otherwise
 // change visible to Lua: coroutine.running/status/resume/wrap see the
 // coroutine that made the call, yield inside pcall fails as in Lua 5.1
 // ("attempt to yield across metamethod/C-call boundary") instead of
-// switching threads, debug.traceback goes on into the caller's frames, and
-// nesting is bounded as Lua 5.1 bounds C calls (200), since each level has a
-// fresh Lua stack of its own.
+// switching threads, debug.traceback and error tracebacks show the frames
+// as they would be on one thread, and nesting is bounded as Lua 5.1 bounds
+// C calls (200), since each level has a fresh Lua stack of its own.
 //
-// When gopher-lua fixes #448: make PCall call L.PCall directly, drop the
-// overrides OpenProtected installs, and delete the rest of this file;
+// When gopher-lua fixes #448: make PCall call L.PCall (with handler), drop
+// the overrides OpenProtected installs, and delete the rest of this file;
 // callers need not change.
 
 import (
+	"fmt"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -64,8 +70,9 @@ type protected struct {
 
 type activeCall struct {
 	thread, caller *lua.LState
-	handler        *lua.LFunction // the closing handler, when the call has one
-	fromLua        bool           // pcall or xpcall: trampoline at the bottom
+	handler        *lua.LFunction // xpcall's, or nil
+	chunk          string         // the source name when the function is a main chunk
+	noTrace        bool           // the caller drops the error's traceback
 }
 
 func protectedOf(L *lua.LState) *protected {
@@ -74,7 +81,8 @@ func protectedOf(L *lua.LState) *protected {
 			return p
 		}
 	}
-	p := &protected{trampoline: L.NewFunction(trampoline)}
+	p := &protected{}
+	p.trampoline = L.NewFunction(p.bottom)
 	ud := L.NewUserData()
 	ud.Value = p
 	L.G.Registry.RawSetString(protectedKey, ud)
@@ -115,16 +123,6 @@ func (p *protected) thread(L *lua.LState) *lua.LState {
 	return th
 }
 
-// isActive reports whether L is the thread of a protected call running now.
-func (p *protected) isActive(L *lua.LState) bool {
-	for i := len(p.active) - 1; i >= 0; i-- {
-		if p.active[i].thread == L {
-			return true
-		}
-	}
-	return false
-}
-
 // callOn returns the protected call running on thread L, or nil.
 func (p *protected) callOn(L *lua.LState) *activeCall {
 	for i := len(p.active) - 1; i >= 0; i-- {
@@ -139,7 +137,7 @@ func (p *protected) callOn(L *lua.LState) *activeCall {
 // below the nargs arguments on top of L's stack in protected mode. On
 // success the function and arguments are replaced by nret results (all of
 // them with lua.MultRet); on error they are removed and the error, a
-// *lua.ApiError, is returned (with handler, its Object is the handler's
+// *lua.ApiError, is returned (with a handler, its Object is the handler's
 // result). Unlike L.PCall it leaves upvalues as Lua 5.1 does (see the top
 // of this file). Every protected call ctrsh makes, from Lua or from Go,
 // goes through it.
@@ -147,67 +145,130 @@ func PCall(L *lua.LState, nargs, nret int, handler *lua.LFunction) error {
 	return protectedCall(L, nargs, nret, handler, false)
 }
 
-// protectedCall is PCall; fromLua puts a Go frame under the function on
-// its thread, where pcall's own frame is in Lua 5.1, so that the function
-// is not named "main chunk" (in tracebacks, in "bad argument ... to") and
-// error levels that reach past it add no position.
-func protectedCall(L *lua.LState, nargs, nret int, handler *lua.LFunction, fromLua bool) error {
+// protectedCall is PCall; noTrace saves building the error's traceback,
+// which pcall and xpcall drop.
+func protectedCall(L *lua.LState, nargs, nret int, handler *lua.LFunction, noTrace bool) error {
 	p := protectedOf(L)
 	if len(p.active) >= MaxProtectedDepth {
 		L.Pop(nargs + 1)
 		return &lua.ApiError{Type: lua.ApiErrorRun, Object: lua.LString("stack overflow (protected calls nested too deeply)")}
 	}
+	call := activeCall{caller: L, handler: handler, noTrace: noTrace}
+	if fn, ok := L.Get(-nargs - 1).(*lua.LFunction); ok && !fn.IsG && fn.Proto.LineDefined == 0 {
+		call.chunk = fn.Proto.SourceName
+	}
 	th := p.thread(L)
-	if fromLua {
-		th.Push(p.trampoline)
-	}
+	call.thread = th
+	th.Push(p.trampoline)
 	L.XMoveTo(th, nargs+1)
-	if fromLua {
-		nargs++ // the function is the trampoline's first argument
-	}
-	call := activeCall{thread: th, caller: L, fromLua: fromLua}
-	if handler != nil {
-		call.handler = closingHandler(th, handler)
-	}
 	current := L.G.CurrentThread
 	p.active = append(p.active, call)
 	defer func() {
 		p.active = p.active[:len(p.active)-1]
 		L.G.CurrentThread = current
 	}()
-	err := th.PCall(nargs, nret, call.handler)
+	err := th.PCall(nargs+1, nret, nil)
 	if th.Env != L.Env { // setfenv(0, t) inside changed the running thread's globals
 		L.Env = th.Env
 	}
-	if err != nil {
+	if len(p.free) < maxFreeThreads {
+		p.free = append(p.free, th) // bottom left nothing open
+	}
+	if err == nil {
+		th.XMoveTo(L, th.GetTop())
+		return nil
+	}
+	ae, ok := err.(*lua.ApiError)
+	if !ok {
 		return err
 	}
-	th.XMoveTo(L, th.GetTop())
-	if len(p.free) < maxFreeThreads {
-		p.free = append(p.free, th)
+	if ae.Type == lua.ApiErrorPanic && ae.Object == lua.LString("lua callstack overflow") {
+		// gopher-lua's stack overflow is a Go panic; in Lua it is an error.
+		ae.Type = lua.ApiErrorRun
 	}
-	return nil
+	ae.StackTrace = call.fixTrace(ae.StackTrace)
+	return ae
 }
 
-// trampoline calls its first argument with the others and returns what it
-// returns: the bottom frame of a call's thread for pcall and xpcall.
-func trampoline(L *lua.LState) int {
+// bottom is the bottom frame of every call's thread: it calls its first
+// argument with the others and returns what that returns. Whatever the
+// call raises, it recovers while the failed frames are still there: it
+// runs the call's handler, if any, makes sure the upvalues of those frames
+// are closed, and raises the error on.
+func (p *protected) bottom(L *lua.LState) int {
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		call := p.callOn(L)
+		ae, ok := r.(*lua.ApiError)
+		if !ok {
+			ae = &lua.ApiError{Type: lua.ApiErrorPanic, Object: lua.LString(fmt.Sprint(r))}
+		}
+		if call != nil && call.handler != nil {
+			obj := ae.Object
+			res, failed := callHandler(L, call.handler, obj)
+			if failed == nil {
+				obj = res
+			} else {
+				obj = errorValue(failed)
+			}
+			ae = &lua.ApiError{Type: lua.ApiErrorRun, Object: obj}
+		}
+		closeUpvalues(L)
+		if call != nil && call.noTrace && ae.StackTrace == "" {
+			ae.StackTrace = "stack traceback: (not kept)" // pcall drops it: do not build it
+		}
+		panic(ae)
+	}()
 	L.Call(L.GetTop()-1, lua.MultRet)
 	return L.GetTop()
 }
 
-// closingHandler calls the user's handler at the point of the error, as
-// L.PCall does, then raises its result from there: gopher-lua runs handlers
-// with no handler set, so that raise closes the upvalues of the frames that
-// failed, which L.PCall with a handler never closes.
-func closingHandler(th *lua.LState, user *lua.LFunction) *lua.LFunction {
-	return th.NewFunction(func(L *lua.LState) int {
-		L.Push(user)
-		L.Push(L.Get(1))
-		L.Call(1, 1)
-		L.Error(L.Get(-1), 0)
-		return 0
-	})
+// errorValue is the Lua error value of what a call raised.
+func errorValue(r any) lua.LValue {
+	if ae, ok := r.(*lua.ApiError); ok {
+		return ae.Object
+	}
+	return lua.LString(fmt.Sprint(r))
+}
+
+// callHandler calls h(obj) above the failed frames and returns its result,
+// or what it raised.
+func callHandler(L *lua.LState, h *lua.LFunction, obj lua.LValue) (res lua.LValue, failed any) {
+	defer func() {
+		if r := recover(); r != nil {
+			failed = r
+		}
+	}()
+	L.Push(h)
+	L.Push(obj)
+	L.Call(1, 1)
+	res = L.Get(-1)
+	L.Pop(1)
+	return res, nil
+}
+
+// closeUpvalues closes the upvalues of every frame of L. gopher-lua does
+// that only while raising an error with no handler set, so it raises one
+// and catches it at once.
+func closeUpvalues(L *lua.LState) {
+	defer func() { recover() }()
+	L.Error(lua.LNil, 0)
+}
+
+// fixTrace shows a call's traceback as it would be on one thread: the
+// bottom frame is left out, and a main chunk is called one.
+func (c *activeCall) fixTrace(trace string) string {
+	trace = strings.Replace(trace, "\n\t[G]: in main chunk\n\t[G]: ?", "\n\t[G]: ?", 1)
+	if c.chunk != "" {
+		as := "in function <" + c.chunk + ":0>"
+		if i := strings.LastIndex(trace, as); i >= 0 {
+			trace = trace[:i] + "in main chunk" + trace[i+len(as):]
+		}
+	}
+	return trace
 }
 
 // CallByParam is L.CallByParam with cp.Protect going through PCall.
@@ -383,7 +444,7 @@ func coWrap(stockCreate lua.LGFunction, resume lua.LValue) lua.LGFunction {
 // does in Lua 5.1 (the call's thread is not the coroutine).
 func coYield(p *protected, stock lua.LGFunction) lua.LGFunction {
 	return func(L *lua.LState) int {
-		if p.isActive(L) {
+		if p.callOn(L) != nil {
 			L.RaiseError("attempt to yield across metamethod/C-call boundary")
 		}
 		return stock(L)
@@ -392,26 +453,14 @@ func coYield(p *protected, stock lua.LGFunction) lua.LGFunction {
 
 // traceback is debug.traceback that, called inside a protected call, goes
 // on below it into the frames of the caller, and of its caller, as Lua
-// 5.1's does; ctrsh's own frames (the handler that calls it, the
-// trampoline under pcall's function) are left out.
+// 5.1's does; ctrsh's own frames (the bottom of each call's thread) are
+// left out.
 func traceback(p *protected, stock *lua.LFunction) lua.LGFunction {
 	return func(L *lua.LState) int {
 		if _, ok := L.Get(1).(*lua.LState); ok {
 			return stock.GFunction(L)
 		}
 		call := p.callOn(L)
-		if call != nil && call.handler != nil {
-			// Called as the handler of xpcall: skip ctrsh's closing handler.
-			level := L.OptInt(2, 1)
-			if dbg, ok := L.GetStack(level); ok {
-				if fn, err := L.GetInfo("f", dbg, lua.LNil); err == nil && fn == call.handler {
-					for L.GetTop() < 2 {
-						L.Push(lua.LNil)
-					}
-					L.Replace(2, lua.LNumber(level+1))
-				}
-			}
-		}
 		if n := stock.GFunction(L); n != 1 || call == nil {
 			return n
 		}
@@ -421,10 +470,7 @@ func traceback(p *protected, stock *lua.LFunction) lua.LGFunction {
 		}
 		text := string(s)
 		for ; call != nil; call = p.callOn(call.caller) {
-			text = strings.TrimSuffix(text, "\n\t[G]: ?")
-			if call.fromLua {
-				text = strings.TrimSuffix(text, "\n\t[G]: in main chunk")
-			}
+			text = strings.TrimSuffix(call.fixTrace(text), "\n\t[G]: ?")
 			L.Push(stock)
 			L.Push(call.caller)
 			L.Push(lua.LNumber(0))
