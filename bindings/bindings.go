@@ -41,6 +41,7 @@ func New(env *luax.Env) *lua.LState {
 	openBase(L, env)
 	openStdio(L, env)
 	installRequire(L, env)
+	openCompat(L)
 	for _, m := range Modules {
 		L.PreloadModule(m.Name, m.Loader)
 		if err := luax.CallByParam(L, lua.P{Fn: L.GetGlobal("require"), NRet: 1, Protect: true}, lua.LString(m.Name)); err == nil {

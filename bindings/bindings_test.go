@@ -224,3 +224,27 @@ func TestStdioWritesToEnv(t *testing.T) {
 		t.Errorf("io.output file: %q %v", b, err)
 	}
 }
+
+// help() names the Lua 5.2-5.4 additions, and help(module) shows each.
+func TestHelpListsLua52Additions(t *testing.T) {
+	L, out := newState(t, false)
+	if err := luax.DoString(L, `help() help(table) help(math) help(string) help(utf8) help(io) help("ctrsh.nothing")`); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"table.pack, table.unpack, math.tointeger, string.rep(s, n, sep)",
+		`read formats without * ("a", "l", "L", "n")`,
+		"  utf8 ",
+		"table.pack(...) --> {n = select('#', ...), ...}",
+		"table.unpack(t [, i [, j]])",
+		"math.tointeger(x)",
+		"string.rep(s, n [, sep])",
+		"utf8.char(...)", "utf8.codepoint(s", "utf8.len(s", "utf8.codes(s", "utf8.offset(s",
+		`io.read(...) --> what io.input():read(...) reads; formats "l"`,
+		"io.lines([filename, ...])",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("help output lacks %q:\n%s", want, out.String())
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package luax
 
 import (
+	"context"
 	"io"
 	"os"
 	"sync/atomic"
@@ -47,6 +48,12 @@ type Env struct {
 	// nil records nothing. An error means the record was not written and
 	// the action must not happen.
 	Audit func(action, subject string, fields map[string]any) error
+	// ReadTerminal, when set, is how io.read, io.lines and io.stdin read
+	// the standard input: the shell sets it to read the terminal (its line
+	// editor paused) for as long as it runs. It returns what was typed, a
+	// line at a time, io.EOF at Ctrl-D, and ctx's error when the statement
+	// is cancelled (Ctrl-C) while it waits.
+	ReadTerminal func(ctx context.Context, p []byte) (int, error)
 }
 
 // Foreground tracks whether a command that a statement runs on the
