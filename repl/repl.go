@@ -151,6 +151,21 @@ func Run(ctx context.Context, L *lua.LState, cfg Config) error {
 		}
 	}()
 
+	// While a statement runs, its reads of the standard input read the
+	// terminal, readline paused.
+	if isTerm {
+		if f, ok := in.(interface{ Fd() uintptr }); ok {
+			if term, err := newTerminal(int(f.Fd())); err == nil {
+				env := luax.GetEnv(L)
+				env.ReadTerminal = term.read
+				defer func() {
+					env.ReadTerminal = nil
+					term.close()
+				}()
+			}
+		}
+	}
+
 	if isTerm && cfg.Banner != "" {
 		fmt.Fprintln(s.stdout, cfg.Banner)
 	}

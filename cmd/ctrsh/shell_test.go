@@ -157,3 +157,78 @@ func TestShellEnterOwnsCtrlC(t *testing.T) {
 		t.Errorf("ctrsh exited %d after Ctrl-D; output:\n%q", code, st.Output())
 	}
 }
+
+// TestShellPcallAndStdin types the snippets of issue 11 at the shell, then
+// statements that read the standard input: it is the terminal, read with
+// readline paused, a line as typed, Ctrl-D ending it, Ctrl-C stopping a
+// statement that waits for it.
+func TestShellPcallAndStdin(t *testing.T) {
+	home := t.TempDir()
+	cmd := exec.Command(ctrshBinary(t))
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "TERM=xterm", "NO_COLOR=1"}
+	st := ptytest.Start(t, cmd)
+	const prompt = `ctrsh> `
+	st.Expect(prompt)
+
+	// gopher-lua #448: pcall used to break the upvalues of the statement.
+	st.Send(`local n = 0 local function try(f, ...) n = n + 1; return pcall(f, ...) end try(error, "x"); try(error, "y"); try(error, "z") print("n=" .. n)` + "\r")
+	st.Expect(`\nn=3\r?\n`)
+	st.Expect(prompt)
+	st.Send(`local a local function use() return a("ok") end pcall(function() error("boom") end) a = function(s) return s end print("use=" .. use())` + "\r")
+	st.Expect(`\nuse=ok\r?\n`)
+	st.Expect(prompt)
+	st.Send(`local a local function use() return a("ok") end xpcall(function() error("boom") end, debug.traceback) a = function(s) return s .. "!" end print("use=" .. use())` + "\r")
+	st.Expect(`\nuse=ok!\r?\n`)
+	st.Expect(prompt)
+
+	// io.read() reads a line from the terminal.
+	st.Send(`io.write("na" .. "me? ") local l = io.read() print("got " .. l:upper())` + "\r")
+	st.Expect(`name\? `)
+	st.Send("hello\r")
+	st.Expect(`\ngot HELLO\r?\n`)
+	st.Expect(prompt)
+
+	// Formats: numbers, the rest of their line, then a line with its
+	// newline.
+	// (What is typed before the statement reads goes to readline: wait for
+	// the statement to ask, with a prompt that the echo of the statement
+	// does not contain.)
+	st.Send(`io.write("num" .. "bers? ") local a, b, rest = io.read("n", "n", "L") print("sum=" .. a + b .. " rest=" .. #rest) print("len=" .. #io.stdin:read("L"))` + "\r")
+	st.Expect(`numbers\? `)
+	st.Send("40 0x2\r")
+	st.Expect(`\nsum=42 rest=1\r?\n`)
+	st.Send("abc\r")
+	st.Expect(`len=4\r?\n`)
+	st.Expect(prompt)
+
+	// io.lines() until Ctrl-D.
+	st.Send(`print("li" .. "nes?") for l in io.lines() do print("line:" .. l) end print("lines done")` + "\r")
+	st.Expect(`\nlines\?\r?\n`)
+	st.Send("one\r")
+	st.Expect(`\nline:one\r?\n`)
+	st.Send("two\r")
+	st.Expect(`line:two\r?\n`)
+	st.Send("\x04")
+	st.Expect(`lines done\r?\n`)
+	st.Expect(prompt)
+
+	// Ctrl-C stops a statement that waits for input; what is typed next
+	// goes to the shell.
+	st.Send(`io.write("wa" .. "it> ") local l = io.read() print("went" .. "on")` + "\r")
+	st.Expect(`wait> `)
+	time.Sleep(100 * time.Millisecond) // the statement is waiting
+	st.Send("\x03")
+	st.Expect(`interrupted`)
+	st.Expect(prompt)
+	st.Send("print(6 * 7)\r")
+	st.Expect(`\n42\r?\n`)
+	st.Expect(prompt)
+
+	st.Send("\x04")
+	if code := st.Wait(); code != 0 {
+		t.Errorf("ctrsh exited %d after Ctrl-D, want 0; output:\n%q", code, st.Output())
+	}
+	if strings.Contains(st.Output(), "wenton") {
+		t.Errorf("the interrupted read went on:\n%q", st.Output())
+	}
+}
