@@ -107,3 +107,20 @@ function TestEnterJoinsCgroup()
   assert.eq(joined, init)
   assert.ne(apart, init)
 end
+
+-- The language inside c:run is ctrsh's: pcall keeps upvalues (the snippets
+-- of issue 11), and the Lua 5.2 spellings work there too.
+function TestRunChunkLanguage()
+  local c = start("--hostname", "lang-host", engine.distroless)
+  local n, used, host, packed = c:run[[
+    local n = 0
+    local function try(f, ...) n = n + 1; return pcall(f, ...) end
+    try(error, "x"); try(error, "y"); try(error, "z")
+    local a
+    local function use() return a("ok") end
+    pcall(function() error("boom") end)
+    a = function(s) return s end
+    return n, use(), io.open("/etc/hostname"):read("a"), table.pack(table.unpack({1, 2})).n
+  ]]
+  assert.eq({n, used, host, packed}, {3, "ok", "lang-host\n", 2})
+end
