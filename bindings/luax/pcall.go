@@ -217,6 +217,9 @@ func (p *protected) bottom(L *lua.LState) int {
 			ae = &lua.ApiError{Type: lua.ApiErrorRun, Object: obj}
 		}
 		closeUpvalues(L)
+		if call != nil {
+			ae.Object = p.fixWhere(L, call, ae.Object)
+		}
 		if call != nil && call.noTrace && ae.StackTrace == "" {
 			ae.StackTrace = "stack traceback: (not kept)" // pcall drops it: do not build it
 		}
@@ -224,6 +227,40 @@ func (p *protected) bottom(L *lua.LState) int {
 	}()
 	L.Call(L.GetTop()-1, lua.MultRet)
 	return L.GetTop()
+}
+
+// fixWhere gives a message the position gopher-lua could not find on the
+// call's thread. It prefixes a message raised at level 1 or more with the
+// position of the first Lua function at or below that level, and a space;
+// when only Go functions are on the thread (pcall(string.rep), pcall(error,
+// msg, 2)) that function is on the caller's thread, gopher-lua found none
+// and left " msg". The caller's position goes there, as with stock pcall.
+func (p *protected) fixWhere(L *lua.LState, call *activeCall, obj lua.LValue) lua.LValue {
+	s, ok := obj.(lua.LString)
+	if !ok || !strings.HasPrefix(string(s), " ") || luaLevel(L) >= 0 {
+		return obj
+	}
+	for c := call; c != nil; c = p.callOn(c.caller) {
+		if level := luaLevel(c.caller); level >= 0 {
+			return lua.LString(c.caller.Where(level) + string(s))
+		}
+	}
+	return obj
+}
+
+// luaLevel is the level of the innermost Lua function running on L, or -1.
+func luaLevel(L *lua.LState) int {
+	for i := 0; ; i++ {
+		dbg, ok := L.GetStack(i)
+		if !ok {
+			return -1
+		}
+		if fn, err := L.GetInfo("f", dbg, lua.LNil); err == nil {
+			if f, ok := fn.(*lua.LFunction); ok && !f.IsG {
+				return i
+			}
+		}
+	}
 }
 
 // errorValue is the Lua error value of what a call raised.

@@ -101,6 +101,12 @@ function TestPcallErrorObjects()
   local function caller() raise() end -- this line is in the message
   local _, msg = pcall(caller)
   assert.matches(msg, "pcall_test.lua:%d+: at the caller")
+  -- A Go function called by pcall itself: the position is the line of the
+  -- pcall, as with gopher-lua's own pcall (Lua 5.1 gives none).
+  local line = debug.getinfo(1, "l").currentline
+  assert.matches(select(2, pcall(string.rep)), "^[^ ]*pcall_test.lua:" .. line + 1 .. ": bad argument #1 to")
+  assert.matches(select(2, pcall(error, "two up", 2)), "^[^ ]*pcall_test.lua:" .. line + 2 .. ": two up$")
+  assert.matches(select(3, pcall(pcall, error, "nested")), "^[^ ]*pcall_test.lua:" .. line + 3 .. ": nested$")
 end
 
 -- A failure in the handler comes back as the error.
