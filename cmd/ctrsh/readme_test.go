@@ -112,8 +112,9 @@ func TestREADMELuaBlocks(t *testing.T) {
 
 // runTranscript types the statements of a shell transcript at ctrsh on a
 // terminal, the container it names being a test container of that name
-// (made unique), and checks that none fails. The events loop is ended as a
-// person ends it, with Ctrl-C, after a container died.
+// (made unique), and checks that none fails. A statement that watches
+// (events, traces) is ended as a person ends it, with Ctrl-C; the events
+// loop after a container died.
 func runTranscript(t *testing.T, b readmeBlock) {
 	testengine.NeedRoot(t, "c:run enters the container's namespaces")
 	refs := containerRefRE.FindAllStringSubmatch(b.text, -1)
@@ -136,10 +137,15 @@ func runTranscript(t *testing.T, b readmeBlock) {
 		before := len(st.Output())
 		st.Send(line + "\r")
 		st.Expect(`\r\n`) // the end of the line's echo: the statement runs
-		if strings.Contains(line, "events.stream") {
-			time.Sleep(time.Second) // subscribed
-			testengine.MustDocker(t, "kill", victim)
-			st.Expect(regexp.QuoteMeta(victim) + `\tdie`)
+		watch := strings.HasPrefix(line, "for ") || strings.Contains(line, "function(")
+		if watch && !finishes(st, before, prompt, 1500*time.Millisecond) {
+			// A watch, as a person would run it: it shows what happens
+			// (for the events loop, a container that dies), and Ctrl-C
+			// ends it.
+			if strings.Contains(line, "events.stream") {
+				testengine.MustDocker(t, "kill", victim)
+				st.Expect(regexp.QuoteMeta(victim) + `\tdie`)
+			}
 			st.Send("\x03")
 			st.Expect(`interrupted`)
 		}
@@ -179,6 +185,18 @@ func runTranscript(t *testing.T, b readmeBlock) {
 	if code := st.Wait(); code != 0 {
 		t.Errorf("ctrsh exited %d", code)
 	}
+}
+
+// finishes reports whether the statement sent at output offset before
+// gave the prompt back within d.
+func finishes(st *ptytest.Term, before int, prompt string, d time.Duration) bool {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		out := st.Output()[before:]
+		if i := strings.Index(out, "\r\n"); i >= 0 && strings.Contains(out[i:], prompt) {
+			return true
+		}
+	}
+	return false
 }
 
 // runPlaybookBlock runs a playbook of README.md as a script: an argument
