@@ -4,6 +4,7 @@ import (
 	"github.com/ctrsh/ctrsh/bindings/cgroup"
 	"github.com/ctrsh/ctrsh/bindings/docker"
 	"github.com/ctrsh/ctrsh/bindings/events"
+	"github.com/ctrsh/ctrsh/bindings/journal"
 	"github.com/ctrsh/ctrsh/bindings/logs"
 	"github.com/ctrsh/ctrsh/bindings/netx"
 	"github.com/ctrsh/ctrsh/bindings/ns"
@@ -23,4 +24,5 @@ var modules = []Module{
 	{Name: "logs", Loader: logs.Loader},
 	{Name: "net", Loader: netx.Loader},
 	{Name: "trace", Loader: trace.Loader},
+	{Name: "journal", Loader: journal.Loader},
 }

@@ -111,3 +111,10 @@ func withChildren(root string, pids []int) []int {
 	}
 	return out
 }
+
+// StatTargets lists the running containers that ReadStats can read, as
+// docker.stats does: one container list and one pass over /proc (the
+// journal's sampler uses it).
+func StatTargets(ctx context.Context, e *Engine, root string, filters map[string][]string) ([]StatTarget, error) {
+	return statTargets(ctx, e, root, filters)
+}

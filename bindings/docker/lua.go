@@ -42,6 +42,8 @@ var (
 	LogsHook func(L *lua.LState, c *Container, n int) int
 	// TraceHook is c:trace(kind, opts [, fn]), with the kind at argument n.
 	TraceHook func(L *lua.LState, c *Container, n int) int
+	// HistoryHook is c:history(opts): the container's rows of the journal.
+	HistoryHook func(L *lua.LState, c *Container, n int) int
 )
 
 func init() {
@@ -145,6 +147,7 @@ func init() {
 		{Name: "logs", Doc: `c:logs{tail=, since=, ["until"]=, follow=false, timestamps=false, grep=} --> iterator of {stream, time, line}, close`, Fn: luaLogs},
 		{Name: "events", Doc: `c:events{filters=, since=, ["until"]=} --> iterator of events of this container, close`, Fn: luaEvents},
 		{Name: "trace", Doc: `c:trace(kind|kinds, {duration=, ["until"]=, buffer=, path=} [, fn]) --> iterator of what this container's processes do (kinds: exec, exit, oom, connect, open; see help(trace))`, Fn: luaTrace},
+		{Name: "history", Doc: `c:history{since=, ["until"]=, action=, source=, type=, limit=} --> array of this container's journal events (journal.events) | nil, err`, Fn: luaHistory},
 		{Name: "ns", Doc: "c:ns() --> {mnt=inode, net=, pid=, ipc=, uts=, user=, cgroup=, time=} | nil, err", Fn: luaNS},
 		{Name: "cgroup", Doc: "c:cgroup() --> Cgroup | nil, err", Fn: luaCgroup},
 		{Name: "start", Doc: "c:start() --> true | nil, err", Fn: lifecycle("start", (*Container).Start), Unsafe: true},
@@ -634,4 +637,12 @@ func luaTrace(L *lua.LState) int {
 		return luax.Failf(L, "%s: trace: the trace module is not loaded", c.Subject())
 	}
 	return TraceHook(L, c, 2)
+}
+
+func luaHistory(L *lua.LState) int {
+	c := Check(L, 1)
+	if HistoryHook == nil {
+		return luax.Failf(L, "%s: history: the journal module is not loaded", c.Subject())
+	}
+	return HistoryHook(L, c, 2)
 }

@@ -36,6 +36,10 @@ type Event struct {
 type Options struct {
 	Filters      map[string][]string
 	Since, Until time.Time // zero: now / never
+	// EngineStatus delivers {type="ctrsh", action="engine_down"} when the
+	// stream breaks (attributes.error says how) and {type="ctrsh",
+	// action="engine_up"} when it is back, each at the time it was seen.
+	EngineStatus bool
 }
 
 // Backoff bounds the wait between reconnection attempts. The maximum is
@@ -205,6 +209,12 @@ func (s *Subscription) Run(out Sender) error {
 		retry     <-chan time.Time
 	)
 	backoff := BackoffMin
+	down := false
+	status := func(action string, attrs map[string]string) {
+		if s.o.EngineStatus {
+			deliver(Event{Type: "ctrsh", Action: action, TimeNano: time.Now().UnixNano(), Attributes: attrs})
+		}
+	}
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	reconcileNow := func() {
@@ -252,7 +262,7 @@ func (s *Subscription) Run(out Sender) error {
 			if match(s.o.Filters, ev) {
 				deliver(ev)
 			}
-		case <-errs:
+		case err := <-errs:
 			s.cancel()
 			s.cancel = nil
 			if s.ctx.Err() != nil {
@@ -260,6 +270,13 @@ func (s *Subscription) Run(out Sender) error {
 			}
 			if !s.o.Until.IsZero() && !time.Now().Before(s.o.Until) {
 				return nil // the engine ended the stream at until
+			}
+			if !down {
+				down = true
+				if err == nil {
+					err = io.EOF
+				}
+				status("engine_down", map[string]string{"error": s.e.Err(err).Error()})
 			}
 			// An engine restart or a reset connection: reconnect.
 			retry = time.After(backoff)
@@ -271,6 +288,10 @@ func (s *Subscription) Run(out Sender) error {
 				continue
 			}
 			backoff = BackoffMin
+			if down {
+				down = false
+				status("engine_up", map[string]string{})
+			}
 			if s.reconcile {
 				list, err := s.list()
 				if err == nil {

@@ -22,9 +22,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
-	sqlite3 "github.com/mattn/go-sqlite3"
+	_ "github.com/mattn/go-sqlite3" // registers "sqlite3"
 )
 
 // DefaultPath is the journal of a host; CTRSH_JOURNAL moves it.
@@ -236,21 +235,3 @@ func (s *Store) migrateOne(ctx context.Context, steps []string) (done bool, err 
 // ErrFull is wrapped by write errors that mean the disk (or the
 // filesystem's quota) is full: the transaction was rolled back whole.
 var ErrFull = errors.New("disk full")
-
-// sqliteErr names the conditions callers act on.
-func sqliteErr(err error) error {
-	var se sqlite3.Error
-	if errors.As(err, &se) {
-		if se.Code == sqlite3.ErrFull || (se.Code == sqlite3.ErrIoErr && strings.Contains(strings.ToLower(se.Error()), "no space")) {
-			return fmt.Errorf("%w: %v", ErrFull, err)
-		}
-		if se.Code == sqlite3.ErrIoErr && isENOSPC(se) {
-			return fmt.Errorf("%w: %v", ErrFull, err)
-		}
-	}
-	return err
-}
-
-func isENOSPC(se sqlite3.Error) bool {
-	return se.SystemErrno == 28 // ENOSPC
-}

@@ -97,3 +97,7 @@ func containerOfLines(lines []cgroupLine) (id, runtime string) {
 	}
 	return "", ""
 }
+
+// ContainerOfCgroup returns the container id and runtime that a cgroup
+// path names ("/docker/<id>", ".../docker-<id>.scope", ...), or "", "".
+func ContainerOfCgroup(path string) (id, runtime string) { return containerOf(path) }
