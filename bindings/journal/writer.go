@@ -3,9 +3,9 @@ package journal
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"math"
+	"os"
 	"strconv"
 	"time"
 )
@@ -27,6 +27,7 @@ type writer struct {
 	retain     time.Duration // 0: keep everything
 	maxSize    int64         // bytes of pages in use; 0: no limit
 	maxPending int
+	walLimit   int64 // bytes the WAL is cut back to after a checkpoint
 
 	events   []*Event
 	samples  []*Sample
@@ -36,6 +37,9 @@ type writer struct {
 	lastTry  time.Time // the last failed attempt
 	lastAge  time.Time // the last age retention pass
 }
+
+// chunkRows is the most rows one transaction writes.
+const chunkRows = 500
 
 // retryEvery spaces commit attempts while writes fail.
 const retryEvery = time.Second
@@ -57,6 +61,7 @@ func newWriter(ctx context.Context, s *Store, cfg *Config) (*writer, error) {
 	if w.maxSize > 0 {
 		limit = min(limit, max(64<<10, w.maxSize/4))
 	}
+	w.walLimit = limit
 	for _, p := range []string{
 		fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", pages),
 		fmt.Sprintf("PRAGMA journal_size_limit = %d", limit),
@@ -96,7 +101,10 @@ func (w *writer) run(ctx context.Context) {
 			w.take(row)
 		case <-t.C:
 			w.drain()
-			w.flush(ctx, false)
+			// A commit is not interrupted by ctx: the final flush follows.
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			w.flush(fctx, false)
+			cancel()
 		}
 	}
 }
@@ -137,21 +145,33 @@ func (w *writer) flush(ctx context.Context, final bool) {
 		if w.failing != nil && !final && now.Sub(w.lastTry) < retryEvery {
 			return // while writes fail, try once a second
 		}
-		events := w.events
 		if w.dropped > 0 {
-			events = append(events[:len(events):len(events)], w.droppedRow(now))
+			w.events = append(w.events, w.droppedRow(now))
 		}
-		if err := w.commit(ctx, events, w.samples); err != nil {
-			w.noteFailure(now, err)
-			return
+		// In chunks, so that one transaction (and the WAL) stays small and
+		// the size limit is checked between them.
+		for len(w.events)+len(w.samples) > 0 {
+			ne := min(len(w.events), chunkRows)
+			ns := min(len(w.samples), chunkRows-ne)
+			if err := w.commit(ctx, w.events[:ne], w.samples[:ns]); err != nil {
+				w.noteFailure(now, err)
+				return
+			}
+			w.events, w.samples = w.events[ne:], w.samples[ns:]
+			w.dropped = 0
+			if w.failing != nil {
+				w.logf("journal %s: writing again after %s (%d rows dropped meanwhile)", w.store.Path,
+					now.Sub(w.failedAt).Round(time.Second), w.dropped)
+				w.failing = nil
+			}
+			if len(w.events)+len(w.samples) > 0 && w.maxSize > 0 {
+				if err := w.enforceSize(ctx); err != nil {
+					w.noteFailure(now, err)
+					return
+				}
+			}
 		}
-		if w.failing != nil {
-			w.logf("journal %s: writing again after %s; the %d rows kept in memory meanwhile are written (%d dropped)", w.store.Path,
-				now.Sub(w.failedAt).Round(time.Second), len(w.events)+len(w.samples), w.dropped)
-			w.failing = nil
-		}
-		w.dropped = 0
-		w.events, w.samples = w.events[:0], w.samples[:0]
+		w.events, w.samples = nil, nil
 	}
 	if w.failing != nil && now.Sub(w.lastTry) < retryEvery {
 		return
@@ -171,11 +191,7 @@ func (w *writer) flush(ctx context.Context, final bool) {
 func (w *writer) noteFailure(now time.Time, err error) {
 	w.lastTry = now
 	if w.failing == nil {
-		what := "cannot write"
-		if errors.Is(err, ErrFull) {
-			what = "disk full"
-		}
-		w.logf("journal %s: %s (%v): keeping rows in memory (up to %d) and retrying", w.store.Path, what, err, w.maxPending)
+		w.logf("journal %s: cannot write: %v; keeping rows in memory (up to %d) and retrying every second", w.store.Path, err, w.maxPending)
 		w.failing, w.failedAt = err, now
 	}
 }
@@ -219,31 +235,65 @@ func (w *writer) retention(ctx context.Context, now time.Time) error {
 	if w.maxSize <= 0 {
 		return nil
 	}
-	used, err := w.usedBytes(ctx)
-	if err != nil || used <= w.maxSize {
+	if err := w.enforceSize(ctx); err != nil {
 		return err
 	}
+	// Under a size limit the WAL counts too: once it passes its limit,
+	// checkpoint it and cut it back (it cannot while a reader holds it;
+	// then the next pass does).
+	if fi, err := os.Stat(w.store.Path + "-wal"); err == nil && fi.Size() > w.walLimit {
+		if _, err := w.conn.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+			return sqliteErr(err)
+		}
+	}
+	return nil
+}
+
+// enforceSize deletes the oldest rows of each table while the pages in use
+// pass maxSize, until they are under 80% of it. Deleting a share of the
+// rows frees fewer pages than that share (index pages empty only when all
+// their entries are gone), so it measures again after each round.
+func (w *writer) enforceSize(ctx context.Context) error {
 	target := w.maxSize * 8 / 10
-	frac := float64(used-target) / float64(used)
+	for round := 0; ; round++ {
+		used, err := w.usedBytes(ctx)
+		if err != nil || used <= w.maxSize && (round == 0 || used <= target) {
+			return err
+		}
+		frac := max(float64(used-target)/float64(used), 0.05)
+		n, err := w.deleteOldest(ctx, frac)
+		if err != nil || n == 0 {
+			return err
+		}
+	}
+}
+
+// deleteOldest deletes the oldest share frac of each table's rows, in one
+// transaction, and returns how many rows went.
+func (w *writer) deleteOldest(ctx context.Context, frac float64) (int64, error) {
 	tx, err := w.conn.BeginTx(ctx, nil)
 	if err != nil {
-		return sqliteErr(err)
+		return 0, sqliteErr(err)
 	}
 	defer tx.Rollback()
+	var deleted int64
 	for _, table := range []string{"events", "samples"} {
 		var n int64
 		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
-			return sqliteErr(err)
+			return 0, sqliteErr(err)
 		}
 		k := int64(math.Ceil(float64(n) * frac))
 		if k == 0 {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE id IN (SELECT id FROM "+table+" ORDER BY time_ns, id LIMIT ?)", k); err != nil {
-			return sqliteErr(err)
+		res, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE id IN (SELECT id FROM "+table+" ORDER BY time_ns, id LIMIT ?)", k)
+		if err != nil {
+			return 0, sqliteErr(err)
 		}
+		d, _ := res.RowsAffected()
+		deleted += d
 	}
-	return sqliteErr(tx.Commit())
+	return deleted, sqliteErr(tx.Commit())
 }
 
 // usedBytes is the size of the database's pages in use (free pages are
