@@ -74,11 +74,12 @@ type Store struct {
 var ErrNoJournal = errors.New("no journal")
 
 // dsn builds the connection string: every per-connection setting is in
-// it, so each connection of the pool gets them (WAL, synchronous=NORMAL,
-// a busy timeout, BEGIN IMMEDIATE for transactions).
+// it, so each connection of the pool gets them (synchronous=NORMAL, a busy
+// timeout, BEGIN IMMEDIATE for transactions). WAL mode is a property of
+// the file, set once by Open after it has checked the file is ours.
 func dsn(path string, readOnly bool) string {
 	u := url.URL{Path: path}
-	q := "_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000&_txlock=immediate"
+	q := "_synchronous=NORMAL&_busy_timeout=10000&_txlock=immediate"
 	if readOnly {
 		q = "mode=ro&_query_only=1&_busy_timeout=10000"
 	}
@@ -98,11 +99,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("journal %s: %w", path, err)
 	}
-	err = f.Chmod(0o600)
-	f.Close()
-	if err != nil {
-		return nil, fmt.Errorf("journal %s: %w", path, err)
-	}
+	defer f.Close()
 	db, err := sql.Open("sqlite3", dsn(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("journal %s: %w", path, err)
@@ -111,6 +108,17 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
+	}
+	// The file is ours: make it private and put it in WAL mode (readers
+	// never block the writer).
+	if err := f.Chmod(0o600); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("journal %s: %w", path, err)
+	}
+	var mode string
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil || mode != "wal" {
+		db.Close()
+		return nil, fmt.Errorf("journal %s: WAL mode: %v (mode %q)", path, err, mode)
 	}
 	return s, nil
 }
@@ -136,8 +144,12 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 	db.SetMaxOpenConns(2)
 	s := &Store{Path: path, db: db, readOnly: true}
 	appID, version, err := s.header(ctx, db)
+	var tables int
 	if err == nil {
-		err = checkHeader(appID, version, -1)
+		err = db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&tables)
+	}
+	if err == nil {
+		err = checkHeader(appID, version, tables)
 	}
 	if err == nil && version == 0 {
 		err = errors.New("empty: the recorder has not created its tables yet")
@@ -167,7 +179,7 @@ func (s *Store) header(ctx context.Context, q querier) (appID, version int64, er
 }
 
 // checkHeader refuses foreign files and newer schemas. tables is the count
-// of objects in the schema (-1: unknown).
+// of objects in the schema.
 func checkHeader(appID, version int64, tables int) error {
 	n, _ := migrations()
 	switch {
