@@ -106,8 +106,8 @@ func TestOpenRefusesForeignAndNewer(t *testing.T) {
 		return p
 	}
 	cases := map[string]string{
-		mk("other.db", "CREATE TABLE t (x)"):                                  "not a ctrsh journal",
-		mk("otherapp.db", "PRAGMA application_id = 42"):                       "not a ctrsh journal (application_id 0x2a)",
+		mk("other.db", "CREATE TABLE t (x)"):            "not a ctrsh journal",
+		mk("otherapp.db", "PRAGMA application_id = 42"): "not a ctrsh journal (application_id 0x2a)",
 		mk("newer.db", fmt.Sprintf("PRAGMA application_id = %d; PRAGMA user_version = 99", journal.ApplicationID)): "newer than this ctrsh",
 	}
 	for p, want := range cases {
