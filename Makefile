@@ -11,7 +11,7 @@ N ?= 20
 STATIC_BIN  ?= bin/ctrsh-static
 STATIC_TAGS ?= osusergo netgo sqlite_omit_load_extension
 
-.PHONY: build static test test-go engine engine-stop lint run demo bench clean generate bench-trace
+.PHONY: build static test test-go engine engine-stop lint run demo bench clean generate bench-trace bench-journal
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ctrsh
@@ -55,6 +55,12 @@ generate:
 	@command -v clang >/dev/null && test -f /usr/include/bpf/bpf_helpers.h || \
 		{ echo "make generate needs clang and libbpf-dev: apt-get install clang libbpf-dev" >&2; exit 1; }
 	$(GO) generate ./bindings/trace
+
+# bench-journal runs the journal's Go benchmarks (insert rate, sampling N=100 containers on the
+# private engine, a container's last day among 10 million rows; the 10M database is kept in /var/tmp).
+bench-journal: engine
+	. ./fixtures/engine.env && CTRSH_BENCH_DIR=/var/tmp $(GO) test -run '^$$' -timeout 30m \
+		-bench 'SustainedInsert|InsertFlat|Sample100|LastDayOf10M' -benchtime 5x ./bindings/journal/
 
 clean:
 	rm -rf bin fixtures/engine.env

@@ -84,7 +84,7 @@ func (w *writer) add(ctx context.Context, row any) {
 }
 
 // run commits what arrives until ctx ends, then commits what is left
-// (bounded by a few seconds) and closes the connection.
+// (bounded by 30 s) and closes the connection.
 func (w *writer) run(ctx context.Context) {
 	t := time.NewTicker(w.tick)
 	defer t.Stop()
@@ -92,7 +92,7 @@ func (w *writer) run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			w.drain()
-			final, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			final, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			w.flush(final, true)
 			cancel()
 			w.conn.Close()

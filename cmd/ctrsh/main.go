@@ -69,6 +69,7 @@ const usage = `usage: ctrsh [flags]                      the interactive shell (
        ctrsh nsenter -t PID|CONTAINER ...  enter a container's namespaces (ctrsh nsenter --help)
        ctrsh run - [ARGS...] < FILE.lua    run a playbook whose text comes on standard input
        ctrsh fleet run|push|k8s|local ...  one playbook on many hosts, over ssh or Kubernetes (ctrsh fleet --help)
+       ctrsh journal record [flags]       keep a journal of containers' history (ctrsh journal record --help)
 
 flags:
 `
