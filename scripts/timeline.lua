@@ -83,7 +83,7 @@ local function container(id)
   if containers[id] == nil then containers[id] = docker.container(id) or false end
   return containers[id]
 end
-local last_death, died = {}, {}
+local last_death, died, run_start = {}, {}, {}
 for _, r in ipairs(rows) do
   local a = r.action
   if r.source == "engine" and not skip[a] and a ~= "oom" then
@@ -98,6 +98,7 @@ for _, r in ipairs(rows) do
         add(r.time, r.name, "started", "", {})
       end
       died[r.id] = nil
+      run_start[r.id] = r.time
     elseif a == "die" then
       local facts = {exit_code = r.exit_code, restart_count = r.restart_count, oom_killed = r.oom_killed}
       local parts = {"exit code " .. tostring(r.exit_code)}
@@ -117,10 +118,11 @@ for _, r in ipairs(rows) do
           last[#last + 1] = l
           if #last > pb.args.lines then table.remove(last, 1) end
         end
-        -- Shown just before the death they precede (a run's first line can
-        -- be stamped before its start event), at their own time.
+        -- In time order among the other rows, but never before the start
+        -- of their run (the engine can stamp a run's first line before its
+        -- start event) nor after the death.
         for _, l in ipairs(last) do
-          add(l.time, r.name, "log", l.line, {stream = l.stream}, r.time)
+          add(l.time, r.name, "log", l.line, {stream = l.stream}, math.min(math.max(l.time, run_start[r.id] or l.time), r.time))
         end
       end
       add(unpack(death))

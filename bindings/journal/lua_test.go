@@ -46,7 +46,8 @@ func writeJournal(t *testing.T, path string, base time.Time) {
 		ev(0, webID, "web", "create"), ev(1, webID, "web", "start"), ev(2, dbID, "db", "create"),
 		{Time: at(30), Source: journal.SourceCgroup, Type: "container", Action: journal.ActionOOMKill, ContainerID: webID,
 			ContainerName: "web", OOMKills: &kills, Memcg: "/docker/" + webID},
-		journal.OOMKill{Time: at(30), Source: journal.SourceKmsg, ContainerID: webID, ContainerName: "web", PID: pid,
+		// The kernel's row was written before the name was known.
+		journal.OOMKill{Time: at(30), Source: journal.SourceKmsg, ContainerID: webID, PID: pid,
 			Comm: "tail", Memcg: "/docker/" + webID}.Event(),
 		die, ev(41, webID, "web", "start"),
 		{Time: at(50), Source: journal.SourceCtrsh, Type: "engine", Action: journal.ActionEngineDown, Attributes: map[string]string{"error": "EOF"}},

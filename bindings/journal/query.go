@@ -45,14 +45,18 @@ func (f Filter) where(events bool) (string, []any) {
 		args = append(args, f.Until.UnixNano())
 	}
 	if f.Container != "" {
+		// A name selects every container that ever had it, also in rows
+		// written before the name was known (a kernel log line read at
+		// start for a container removed since).
+		byName := "container_name = ? OR container_id IN (SELECT container_id FROM events WHERE container_name = ? AND container_id IS NOT NULL)"
 		if isHex(f.Container) {
 			// Ids are lower-case hex: every id with the prefix sorts below
 			// prefix+"~".
-			conds = append(conds, "(container_name = ? OR (container_id >= ? AND container_id < ?))")
-			args = append(args, f.Container, f.Container, f.Container+"~")
+			conds = append(conds, "("+byName+" OR (container_id >= ? AND container_id < ?))")
+			args = append(args, f.Container, f.Container, f.Container, f.Container+"~")
 		} else {
-			conds = append(conds, "container_name = ?")
-			args = append(args, f.Container)
+			conds = append(conds, "("+byName+")")
+			args = append(args, f.Container, f.Container)
 		}
 	}
 	in := func(col string, vs []string) {
