@@ -188,8 +188,8 @@ func BenchmarkSample100(b *testing.B) {
 	cancel()
 	<-done
 	var rows int
-	s.db.QueryRow("SELECT count(DISTINCT container_id) FROM samples WHERE container_id IN (" +
-		strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",") + ")", anys(ids)...).Scan(&rows)
+	s.db.QueryRow("SELECT count(DISTINCT container_id) FROM samples WHERE container_id IN ("+
+		strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")+")", anys(ids)...).Scan(&rows)
 	if rows != n {
 		b.Fatalf("samples of %d of the %d containers", rows, n)
 	}
