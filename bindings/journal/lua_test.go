@@ -172,3 +172,37 @@ func TestHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// AppendOOM is how other sources (an eBPF probe) add OOM kills: one row,
+// written once however often it is appended with the same dedup key.
+func TestAppendOOM(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "journal.db")
+	s, err := journal.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	k := journal.OOMKill{Time: time.Unix(1796000000, 5), Source: "trace", ContainerID: webID, ContainerName: "web",
+		PID: 77, Comm: "java", Memcg: "/docker/" + webID, Attributes: map[string]string{"probe": "oom_kill_process"}, Dedup: "t:1:77"}
+	for i := 0; i < 2; i++ {
+		if err := s.AppendOOM(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.AppendOOM(ctx, journal.OOMKill{PID: 1}); err == nil || !strings.Contains(err.Error(), "without a source") {
+		t.Errorf("AppendOOM without a source: %v", err)
+	}
+	evs, err := s.Events(ctx, journal.Filter{Container: "web", Actions: []string{journal.ActionOOMKill}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 {
+		t.Fatalf("%d rows, want 1", len(evs))
+	}
+	ev := evs[0]
+	if ev.Source != "trace" || *ev.PID != 77 || ev.Comm != "java" || ev.Memcg != "/docker/"+webID || !ev.Time.Equal(k.Time) ||
+		ev.Attributes["probe"] != "oom_kill_process" || ev.Type != "container" {
+		t.Errorf("row %+v", *ev)
+	}
+}
