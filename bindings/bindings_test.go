@@ -128,6 +128,7 @@ func TestSafeClassifiesEveryFunction(t *testing.T) {
 		"events.stream": true, "events.watch": true, "logs.read": true, "json.encode": true, "json.decode": true,
 		"trace.exec": true, "trace.exit": true, "trace.oom": true, "trace.connect": true, "trace.open": true,
 		"trace.stream": true, "c:trace": true,
+		"journal.events": true, "journal.samples": true, "journal.open": true, "journal.path": true, "c:history": true,
 		"f:write": true, "f:flush": true, "f:setvbuf": true, "f:close": true,
 		"print": true, "pp": true, "emit": true, "sleep": true, "now": true, "help": true, "fail": true, "playbook": true,
 		"unpack": true, "utf8.char": true, "utf8.codepoint": true, "utf8.len": true, "utf8.codes": true, "utf8.offset": true,
