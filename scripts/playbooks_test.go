@@ -26,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ctrsh/ctrsh/bindings/journal"
 	"github.com/ctrsh/ctrsh/fixtures/testengine"
 	"github.com/ctrsh/ctrsh/scripts"
 )
@@ -1207,5 +1208,70 @@ func TestTimeline(t *testing.T) {
 	r := ctrsh(t, "timeline", oom, "--since", "10m", "--journal", path)
 	if r.code != 0 || !strings.Contains(r.stdout, "oom_kill") || !strings.Contains(r.stdout, "(tail) killed") {
 		t.Errorf("timeline as a table: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// timeline from a journal written here: health changes, one OOM kill seen
+// by the kernel's log, the counter and (three times) the engine shown as
+// one row, the engine's restart, a death and the restart after it, in
+// order; rows of other containers and of other times left out.
+func TestTimelineFromAJournal(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal.db")
+	s, err := journal.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strings.Repeat("ab", 32)
+	base := time.Now().Add(-30 * time.Minute).Truncate(time.Second)
+	at := func(sec float64) time.Time { return base.Add(time.Duration(sec * float64(time.Second))) }
+	ev := func(sec float64, action string) *journal.Event {
+		return &journal.Event{Time: at(sec), Source: journal.SourceEngine, Type: "container", Action: action, ActorID: id,
+			ContainerID: id, ContainerName: "shop", Image: "shop:1", Attributes: map[string]string{"name": "shop"}}
+	}
+	kills, pid, code, restarts, oomKilled := uint64(1), 4242, 137, 1, true
+	die := ev(40, "die")
+	die.ExitCode, die.RestartCount, die.OOMKilled = &code, &restarts, &oomKilled
+	other := ev(5, "start")
+	other.ContainerID, other.ActorID, other.ContainerName = strings.Repeat("cd", 32), strings.Repeat("cd", 32), "other"
+	rows := []*journal.Event{
+		ev(-7200, "create"), // before --since
+		ev(0, "create"), ev(1, "start"), ev(1.5, "attach"), other, ev(10, "health_status: unhealthy"),
+		ev(30, "oom"), ev(30.2, "oom"), ev(30.4, "oom"),
+		{Time: at(30.1), Source: journal.SourceCgroup, Type: "container", Action: journal.ActionOOMKill, ContainerID: id, ContainerName: "shop", OOMKills: &kills},
+		journal.OOMKill{Time: at(30), Source: journal.SourceKmsg, ContainerID: id, PID: pid, Comm: "java"}.Event(),
+		{Time: at(35), Source: journal.SourceCtrsh, Type: "engine", Action: journal.ActionEngineDown, Attributes: map[string]string{"error": "EOF"}},
+		{Time: at(37), Source: journal.SourceCtrsh, Type: "engine", Action: journal.ActionEngineUp},
+		die, ev(41, "start"),
+	}
+	if err := s.Append(context.Background(), rows, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	recs := mustRun(t, 0, "timeline", "shop", "--since", "1h", "--journal", path)
+	var got []string
+	for _, r := range recs {
+		got = append(got, fmt.Sprintf("%s|%s|%s", r["container"], r["event"], r["what"]))
+	}
+	want := []string{
+		"shop|created|image shop:1",
+		"shop|started|",
+		"shop|health|unhealthy",
+		"shop|oom_kill|process 4242 (java) killed; oom_kills 1",
+		"|engine down|EOF",
+		"|engine up|after 2.0 s",
+		"shop|died|exit code 137, OOM-killed, restart count 1",
+		"shop|restarted|restart count 1",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("timeline:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if with, _ := recs[6]["with"].(map[string]any); with["exit_code"] != float64(137) || with["restart_count"] != float64(1) || with["oom_killed"] != true {
+		t.Errorf("died row's figures: %v", recs[6]["with"])
+	}
+	if r := ctrsh(t, "timeline", "nobody", "--journal", path); r.code != 0 || r.stdout != "" || !strings.Contains(r.stderr, "nothing about nobody") {
+		t.Errorf("timeline of an unknown container: exit %d, %q %q", r.code, r.stdout, r.stderr)
+	}
+	if r := ctrsh(t, "timeline", "shop", "--journal", filepath.Join(t.TempDir(), "none.db")); r.code != 1 || !strings.Contains(r.stderr, "no journal") {
+		t.Errorf("timeline without a journal: exit %d, %q", r.code, r.stderr)
 	}
 }

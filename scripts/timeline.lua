@@ -31,6 +31,13 @@ local function stamp(t)
   return os.date("!%Y-%m-%dT%H:%M:%S", math.floor(t)) .. string.format(".%03dZ", math.floor((t % 1) * 1000))
 end
 
+-- A row written before its container's name was known (a kernel log line
+-- read at start) gets the name the other rows of its id have.
+local names = {}
+for _, r in ipairs(rows) do
+  if r.id and r.name and r.name ~= "" then names[r.id] = r.name end
+end
+
 local out = {}
 local function add(t, name, event, detail, facts, sort_at)
   out[#out + 1] = {time = t, sort_at = sort_at or t, container = name or "", event = event, detail = detail or "",
@@ -58,11 +65,11 @@ for _, k in ipairs(kernel) do
       break
     end
   end
-  add(k.time, k.name, "oom_kill", detail, facts)
+  add(k.time, k.name or names[k.id], "oom_kill", detail, facts)
 end
 for i, c in ipairs(counter) do
   if not used[i] then
-    add(c.time, c.name, "oom_kill", string.format("oom_kills %d (cgroup counter; +%s)", c.oom_kills, (c.attributes or {}).new or "?"),
+    add(c.time, c.name or names[c.id], "oom_kill", string.format("oom_kills %d (cgroup counter; +%s)", c.oom_kills, (c.attributes or {}).new or "?"),
         {source = c.source, oom_kills = c.oom_kills})
   end
 end
