@@ -201,34 +201,3 @@ func (s *Store) lastEngineEvent(ctx context.Context) (time.Time, error) {
 	}
 	return time.Unix(0, ns.Int64), nil
 }
-
-// lastOOMKills is the newest OOM kill count known for each container: from
-// cgroup rows and samples.
-func (s *Store) lastOOMKills(ctx context.Context, since time.Time) (map[string]uint64, error) {
-	out := map[string]uint64{}
-	for _, q := range []string{
-		`SELECT container_id, max(oom_kills) FROM events WHERE source = 'cgroup' AND time_ns >= ? AND oom_kills IS NOT NULL GROUP BY container_id`,
-		`SELECT container_id, max(oom_kills) FROM samples WHERE time_ns >= ? AND oom_kills IS NOT NULL GROUP BY container_id`,
-	} {
-		rows, err := s.db.QueryContext(ctx, q, since.UnixNano())
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var id string
-			var n int64
-			if err := rows.Scan(&id, &n); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			if uint64(n) > out[id] {
-				out[id] = uint64(n)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
