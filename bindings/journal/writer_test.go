@@ -212,3 +212,32 @@ func TestRecorderSurvivesFullDisk(t *testing.T) {
 	}
 	t.Logf("%d samples taken while the disk was full were written after; the recorder said: %s", len(samples), log.String())
 }
+
+// Rows older than --retain go; the others stay.
+func TestRetainDropsOldRows(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal.db")
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var log syncBuffer
+	w, stop := startWriter(t, s, &Config{Path: path, Retain: time.Hour, Tick: 20 * time.Millisecond, Log: &log})
+	now := time.Now()
+	for i, at := range []time.Time{now.Add(-3 * time.Hour), now.Add(-61 * time.Minute), now.Add(-59 * time.Minute), now} {
+		w.add(context.Background(), floodEvent(i, at))
+		w.add(context.Background(), &Sample{Time: at, ContainerID: "c", ContainerName: "c"})
+	}
+	stop()
+	evs, err := s.Events(context.Background(), Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sms, err := s.Samples(context.Background(), Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2 || len(sms) != 2 || evs[0].Time.Before(now.Add(-time.Hour)) || sms[0].Time.Before(now.Add(-time.Hour)) {
+		t.Errorf("after retention: %d events, %d samples (want the 2 of the last hour each); log %s", len(evs), len(sms), log.String())
+	}
+}
