@@ -143,9 +143,12 @@ func waitRows(t *testing.T, path string, f Filter, what string, limit time.Durat
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	var last []*Event
+	var lastErr error
 	for {
-		if s, err := OpenReadOnly(context.Background(), path); err == nil {
-			evs, err := s.Events(context.Background(), f)
+		s, err := OpenReadOnly(context.Background(), path)
+		if err == nil {
+			var evs []*Event
+			evs, err = s.Events(context.Background(), f)
 			s.Close()
 			if err == nil {
 				last = evs
@@ -154,11 +157,14 @@ func waitRows(t *testing.T, path string, f Filter, what string, limit time.Durat
 				}
 			}
 		}
+		if err != nil {
+			lastErr = err
+		}
 		if time.Now().After(deadline) {
 			for _, ev := range last {
 				t.Logf("row: %s %s %s %.12s %s", ev.Time.Format(time.RFC3339Nano), ev.Source, ev.Action, ev.ContainerID, ev.ContainerName)
 			}
-			t.Fatalf("journal: %s: not within %v", what, limit)
+			t.Fatalf("journal: %s: not within %v (the last read error: %v)", what, limit, lastErr)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
