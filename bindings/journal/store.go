@@ -94,12 +94,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("journal %s: %w", path, err)
 	}
 	// Create the file ourselves, so that it (and the -wal and -shm files
-	// SQLite makes with the same mode) is never readable by others.
+	// SQLite makes with the same mode) is never readable by others. It is
+	// closed before SQLite opens it: closing a descriptor of the file would
+	// drop the locks SQLite holds on it (POSIX locks are per process).
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("journal %s: %w", path, err)
 	}
-	defer f.Close()
+	f.Close()
 	db, err := sql.Open("sqlite3", dsn(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("journal %s: %w", path, err)
@@ -111,7 +113,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	// The file is ours: make it private and put it in WAL mode (readers
 	// never block the writer).
-	if err := f.Chmod(0o600); err != nil {
+	if err := os.Chmod(path, 0o600); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("journal %s: %w", path, err)
 	}

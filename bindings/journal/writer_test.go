@@ -241,3 +241,39 @@ func TestRetainDropsOldRows(t *testing.T) {
 		t.Errorf("after retention: %d events, %d samples (want the 2 of the last hour each); log %s", len(evs), len(sms), log.String())
 	}
 }
+
+// Another process reading the journal (sqlite3, ctrsh's journal module)
+// sees every commit and never takes the WAL away from the writer (a
+// reader that believes it is the last user checkpoints and deletes the
+// WAL when it closes).
+func TestReadersDoNotTakeTheWALAway(t *testing.T) {
+	if _, err := exec.LookPath("sqlite3"); err != nil {
+		t.Fatalf("sqlite3: %v (fixtures/engine.sh start installs it)", err)
+	}
+	path := filepath.Join(t.TempDir(), "journal.db")
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	count := func() string {
+		t.Helper()
+		out, err := exec.Command("sqlite3", path, "select count(*) from events").CombinedOutput()
+		if err != nil {
+			t.Fatalf("sqlite3: %v %s", err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	now := time.Now()
+	for i := 1; i <= 3; i++ {
+		if err := s.Append(context.Background(), []*Event{floodEvent(i, now.Add(time.Duration(i)))}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := count(); got != fmt.Sprint(i) {
+			t.Fatalf("after %d appends sqlite3 counts %s rows", i, got)
+		}
+		if _, err := os.Stat(path + "-wal"); err != nil {
+			t.Errorf("after %d appends and a reader: the WAL is gone (%v)", i, err)
+		}
+	}
+}
