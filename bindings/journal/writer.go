@@ -158,12 +158,12 @@ func (w *writer) flush(ctx context.Context, final bool) {
 				return
 			}
 			w.events, w.samples = w.events[ne:], w.samples[ns:]
-			w.dropped = 0
 			if w.failing != nil {
 				w.logf("journal %s: writing again after %s (%d rows dropped meanwhile)", w.store.Path,
 					now.Sub(w.failedAt).Round(time.Second), w.dropped)
 				w.failing = nil
 			}
+			w.dropped = 0
 			if len(w.events)+len(w.samples) > 0 && w.maxSize > 0 {
 				if err := w.enforceSize(ctx); err != nil {
 					w.noteFailure(now, err)
