@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -36,18 +37,48 @@ type Engine struct {
 
 	mu         sync.Mutex
 	negotiated bool
+	runtime    string // "docker" or "podman", learnt at negotiation
+
+	health   health // whether it answers (answer.go)
+	disk     diskState
+	hostRoot string // where /proc and the data root are read: "/" but in tests
 }
 
 const engineKey = "ctrsh.docker.engine"
 
-// Host is the engine endpoint of L: the Env's DockerHost, else DOCKER_HOST,
-// else the default socket.
+// Host is the engine endpoint of L: the Env's DockerHost (--host), else
+// DOCKER_HOST, else the socket DefaultHost finds.
 func Host(L *lua.LState) string {
 	if h := luax.GetEnv(L).DockerHost; h != "" {
 		return h
 	}
 	if h := os.Getenv("DOCKER_HOST"); h != "" {
 		return h
+	}
+	return DefaultHost()
+}
+
+// PodmanSocket is where a rootful Podman serves the Docker API
+// (podman.socket, podman system service).
+const PodmanSocket = "/run/podman/podman.sock"
+
+// DefaultHost is the engine to use when none is named: Docker's socket
+// /var/run/docker.sock when it exists; else Podman's /run/podman/podman.sock
+// when it exists; else, not as root, the rootless Podman's
+// $XDG_RUNTIME_DIR/podman/podman.sock when it exists; else Docker's
+// socket (whose absence the first call then reports).
+func DefaultHost() string {
+	if _, err := os.Stat(strings.TrimPrefix(client.DefaultDockerHost, "unix://")); err == nil {
+		return client.DefaultDockerHost
+	}
+	if _, err := os.Stat(PodmanSocket); err == nil {
+		return "unix://" + PodmanSocket
+	}
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" && os.Geteuid() != 0 {
+		p := filepath.Join(d, "podman", "podman.sock")
+		if _, err := os.Stat(p); err == nil {
+			return "unix://" + p
+		}
 	}
 	return client.DefaultDockerHost
 }
@@ -65,12 +96,14 @@ func Client(L *lua.LState) (*Engine, error) {
 		if e, err = NewEngine(Host(L)); err != nil {
 			return nil, err
 		}
+		e.hostRoot = luax.HostRoot(L)
 		ud := L.NewUserData()
 		ud.Value = e
 		L.G.Registry.RawSetString(engineKey, ud)
 	}
 	if err := e.Negotiate(luax.Ctx(L)); err != nil {
-		return nil, err
+		// The engine is returned too: a caller may read its state on disk.
+		return e, err
 	}
 	return e, nil
 }
@@ -91,34 +124,61 @@ func NewEngine(host string) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("docker engine %s: %w", host, err)
 	}
-	return &Engine{Host: host, Client: cli}, nil
+	return &Engine{Host: host, Client: cli, hostRoot: "/"}, nil
 }
 
 // Negotiate pings the engine once (until it succeeds) to settle the API
-// version, within PingTimeout.
+// version, within PingTimeout, and asks which engine it is (Docker or
+// Podman). While it answers, the data root it reports is remembered (see
+// dataroot.go) in the background.
 func (e *Engine) Negotiate(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.negotiated {
-		return nil
+		return e.Answering(ctx, ProbeGrace)
 	}
 	if err := e.Ping(ctx); err != nil {
 		return err
 	}
+	e.runtime = "docker"
+	_ = e.call(ctx, CallTimeout, func(ctx context.Context) error {
+		v, err := e.ServerVersion(ctx, client.ServerVersionOptions{})
+		if err == nil && isPodman(v) {
+			e.runtime = "podman"
+		}
+		return err
+	})
 	e.negotiated = true
+	if e.runtime == "docker" {
+		// Remembered once for good (a short run may end before a background
+		// call returns), then kept up to date in the background.
+		if os.Geteuid() == 0 && strings.HasPrefix(e.Host, "unix://") && readRoots()[socketKey(e.Host)] == "" {
+			e.rememberRoot()
+		} else {
+			go e.rememberRoot()
+		}
+	}
 	return nil
+}
+
+// Runtime is "docker" or "podman": the engine behind the socket, as its
+// /version said ("docker" before it answered).
+func (e *Engine) Runtime() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.runtime == "" {
+		return "docker"
+	}
+	return e.runtime
 }
 
 // Ping checks that the engine answers, within PingTimeout, negotiating the
 // API version if that was not done yet.
 func (e *Engine) Ping(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, PingTimeout)
-	defer cancel()
-	_, err := e.Client.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true})
-	if err != nil {
-		return e.Err(err)
-	}
-	return nil
+	return e.call(ctx, PingTimeout, func(ctx context.Context) error {
+		_, err := e.Client.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true})
+		return err
+	})
 }
 
 // Err names the engine in an error about reaching it; other errors (from
@@ -127,7 +187,7 @@ func (e *Engine) Err(err error) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.Canceled) || NotAnswering(err) {
 		return err
 	}
 	var ne net.Error
@@ -161,6 +221,9 @@ func (e *Engine) ContainerErr(subject string, err error) error {
 		return fmt.Errorf("%s: no such container", subject)
 	}
 	err = e.Err(err)
+	if NotAnswering(err) {
+		return fmt.Errorf("%s: %w", subject, err)
+	}
 	msg := err.Error()
 	msg = strings.TrimPrefix(msg, "Error response from daemon: ")
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {

@@ -36,12 +36,28 @@ type Container struct {
 	TTY          bool   // its output is a terminal: logs are not multiplexed
 	LogDriver    string // json-file, local, journald, ...
 	LogPath      string // the json-file log's path on the engine's host
+	// RestartPolicy is the restart policy's name: "no", "always",
+	// "unless-stopped", "on-failure" ("" when the engine did not say).
+	RestartPolicy string
+	// Source says where the snapshot was read: SourceEngine, or SourceDisk
+	// when the engine did not answer (see disk.go).
+	Source string
+	// Runtime is the engine: "docker" or "podman".
+	Runtime string
 
-	// Raw is the engine's inspect document.
+	// Raw is the engine's inspect document (nil when read from disk).
 	Raw json.RawMessage
 
-	engine *Engine
+	engine   *Engine
+	dataRoot string           // the data root it was read from (SourceDisk)
+	onDisk   *container.State // its state as the files said (SourceDisk)
 }
+
+// Where a Container's snapshot was read.
+const (
+	SourceEngine = "engine"
+	SourceDisk   = "disk"
+)
 
 // ShortID is the first 12 characters of the id.
 func (c *Container) ShortID() string {
@@ -68,9 +84,36 @@ var ErrNoSuchContainer = errors.New("no such container")
 // prefix) as the engine resolves it. The errors are `container "nope": no
 // such container` and `container "3f": ambiguous: matches 3f2a1c4d5e6f
 // (web), 3f9b... (db)`.
+//
+// When the engine does not answer, the container is looked up in its state
+// on disk (Source is SourceDisk); the error says so when that fails too.
 func Lookup(ctx context.Context, e *Engine, ref string) (*Container, error) {
+	c, err := lookupEngine(ctx, e, ref)
+	if !NotAnswering(err) {
+		return c, err
+	}
+	d, derr := e.fallback(err)
+	if derr != nil {
+		return nil, fmt.Errorf("container %q: %w", ref, derr)
+	}
+	return d.lookup(ctx, ref)
+}
+
+// inspect is ContainerInspect bounded by CallTimeout.
+func (e *Engine) inspect(ctx context.Context, ref string) (res client.ContainerInspectResult, err error) {
+	err = e.call(ctx, CallTimeout, func(ctx context.Context) error {
+		res, err = e.ContainerInspect(ctx, ref, client.ContainerInspectOptions{})
+		return err
+	})
+	return res, err
+}
+
+func lookupEngine(ctx context.Context, e *Engine, ref string) (*Container, error) {
 	subject := fmt.Sprintf("container %q", ref)
-	res, err := e.ContainerInspect(ctx, ref, client.ContainerInspectOptions{})
+	res, err := e.inspect(ctx, ref)
+	if NotAnswering(err) {
+		return nil, err
+	}
 	if err != nil {
 		if cerrdefs.IsNotFound(err) {
 			return nil, fmt.Errorf("%s: %w", subject, ErrNoSuchContainer)
@@ -87,7 +130,7 @@ func Lookup(ctx context.Context, e *Engine, ref string) (*Container, error) {
 
 // ambiguous lists the containers whose id starts with prefix.
 func ambiguous(ctx context.Context, e *Engine, prefix, subject string) error {
-	list, err := e.ContainerList(ctx, client.ContainerListOptions{All: true})
+	list, err := e.list(ctx, client.ContainerListOptions{All: true})
 	if err != nil {
 		return fmt.Errorf("%s: %w", subject, ErrAmbiguous)
 	}
@@ -121,6 +164,8 @@ func fromInspect(e *Engine, in container.InspectResponse, raw json.RawMessage) *
 		ImageID:      in.Image,
 		RestartCount: in.RestartCount,
 		Raw:          raw,
+		Source:       SourceEngine,
+		Runtime:      e.Runtime(),
 		engine:       e,
 	}
 	c.Created, _ = time.Parse(time.RFC3339Nano, in.Created)
@@ -131,6 +176,10 @@ func fromInspect(e *Engine, in container.InspectResponse, raw json.RawMessage) *
 	}
 	if in.HostConfig != nil {
 		c.LogDriver = in.HostConfig.LogConfig.Type
+		c.RestartPolicy = string(in.HostConfig.RestartPolicy.Name)
+	}
+	if c.Runtime == "podman" {
+		c.Image = familiarImage(c.Image)
 	}
 	c.LogPath = in.LogPath
 	if c.Labels == nil {
@@ -184,9 +233,26 @@ func humanStatus(st *container.State, now time.Time) string {
 	return string(st.Status)
 }
 
-// Refresh re-reads the container from the engine.
+// Refresh re-reads the container from the engine, or from its state on
+// disk while the engine does not answer (and from the engine again once it
+// does, whatever the snapshot's Source was).
 func (c *Container) Refresh(ctx context.Context) error {
-	res, err := c.engine.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{})
+	res, err := c.engine.inspect(ctx, c.ID)
+	if NotAnswering(err) {
+		d, derr := c.engine.fallback(err)
+		if derr != nil {
+			return fmt.Errorf("%s: %w", c.Subject(), derr)
+		}
+		n, err := d.lookup(ctx, c.ID)
+		if err != nil {
+			if errors.Is(err, ErrNoSuchContainer) {
+				return fmt.Errorf("%s: no such container", c.Subject())
+			}
+			return err
+		}
+		*c = *n
+		return nil
+	}
 	if err != nil {
 		return c.engine.ContainerErr(c.Subject(), err)
 	}
@@ -203,13 +269,38 @@ type ListOptions struct {
 
 // List returns the containers docker ps would list, each inspected (in
 // parallel) for its PID and restart count. Containers removed between the
-// list and their inspection are left out.
+// list and their inspection are left out. When the engine does not answer
+// (the list or any inspection), they are read from its state on disk.
 func List(ctx context.Context, e *Engine, o ListOptions) ([]*Container, error) {
+	list, err := listEngine(ctx, e, o)
+	if !NotAnswering(err) {
+		return list, err
+	}
+	d, derr := e.fallback(err)
+	if derr != nil {
+		return nil, fmt.Errorf("docker containers: %w", derr)
+	}
+	return d.list(ctx, o)
+}
+
+// list is ContainerList bounded by CallTimeout.
+func (e *Engine) list(ctx context.Context, o client.ContainerListOptions) (res client.ContainerListResult, err error) {
+	err = e.call(ctx, CallTimeout, func(ctx context.Context) error {
+		res, err = e.ContainerList(ctx, o)
+		return err
+	})
+	return res, err
+}
+
+func listEngine(ctx context.Context, e *Engine, o ListOptions) ([]*Container, error) {
 	f := client.Filters{}
 	for k, vs := range o.Filters {
 		f.Add(k, vs...)
 	}
-	res, err := e.ContainerList(ctx, client.ContainerListOptions{All: o.All, Filters: f})
+	res, err := e.list(ctx, client.ContainerListOptions{All: o.All, Filters: f})
+	if NotAnswering(err) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("docker containers: %w", e.Err(err))
 	}
@@ -223,9 +314,11 @@ func List(ctx context.Context, e *Engine, o ListOptions) ([]*Container, error) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			r, err := e.ContainerInspect(ctx, s.ID, client.ContainerInspectOptions{})
+			r, err := e.inspect(ctx, s.ID)
 			if err != nil {
-				if !cerrdefs.IsNotFound(err) {
+				if NotAnswering(err) {
+					errs[i] = err
+				} else if !cerrdefs.IsNotFound(err) {
 					errs[i] = e.ContainerErr(fmt.Sprintf("container %q", summaryName(s)), err)
 				}
 				return
@@ -236,6 +329,11 @@ func List(ctx context.Context, e *Engine, o ListOptions) ([]*Container, error) {
 		}()
 	}
 	wg.Wait()
+	for _, err := range errs {
+		if NotAnswering(err) {
+			return nil, err
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -258,5 +356,3 @@ func decodeJSON(b []byte) (any, error) {
 	}
 	return v, nil
 }
-
-var clientInfoOptions = client.InfoOptions{}

@@ -44,16 +44,26 @@ func (c *Container) Exec(ctx context.Context, argv []string, o ExecOptions) (*Ex
 		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
 		defer cancel()
 	}
-	created, err := e.ExecCreate(ctx, c.ID, client.ExecCreateOptions{
-		User: o.User, TTY: o.TTY, Env: o.Env, WorkingDir: o.Workdir, Cmd: argv,
-		AttachStdin: o.Stdin != nil, AttachStdout: true, AttachStderr: true,
+	var created client.ExecCreateResult
+	err := c.engineCall(ctx, "exec", CallTimeout, func(ctx context.Context) (err error) {
+		created, err = e.ExecCreate(ctx, c.ID, client.ExecCreateOptions{
+			User: o.User, TTY: o.TTY, Env: o.Env, WorkingDir: o.Workdir, Cmd: argv,
+			AttachStdin: o.Stdin != nil, AttachStdout: true, AttachStderr: true,
+		})
+		return err
 	})
 	if err != nil {
-		return nil, e.ContainerErr(c.Subject(), err)
+		return nil, err
 	}
-	att, err := e.ExecAttach(ctx, created.ID, client.ExecAttachOptions{TTY: o.TTY})
+	// The attached connection outlives the bound of its setup.
+	var att client.HijackedResponse
+	err = c.engineCall(ctx, "exec", CallTimeout, func(ctx context.Context) (err error) {
+		r, err := e.ExecAttach(ctx, created.ID, client.ExecAttachOptions{TTY: o.TTY})
+		att = r.HijackedResponse
+		return err
+	})
 	if err != nil {
-		return nil, e.ContainerErr(c.Subject(), fmt.Errorf("exec: %w", err))
+		return nil, err
 	}
 	defer att.Close()
 	stop := context.AfterFunc(ctx, func() { att.Close() })
@@ -80,12 +90,16 @@ func (c *Container) Exec(ctx context.Context, argv []string, o ExecOptions) (*Ex
 	// The stream ends when the process closes its output; the engine marks
 	// the exec finished a moment later.
 	for {
-		in, err := e.ExecInspect(ctx, created.ID, client.ExecInspectOptions{})
+		var in client.ExecInspectResult
+		err := c.engineCall(ctx, "exec", CallTimeout, func(ctx context.Context) (err error) {
+			in, err = e.ExecInspect(ctx, created.ID, client.ExecInspectOptions{})
+			return err
+		})
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, c.killExec(created.ID, ctx.Err(), o)
 			}
-			return nil, e.ContainerErr(c.Subject(), fmt.Errorf("exec: %w", err))
+			return nil, err
 		}
 		if !in.Running {
 			return &ExecResult{Code: in.ExitCode, Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}, nil

@@ -17,13 +17,31 @@ import (
 // statTargets lists the running containers matching filters with one
 // engine call (no inspect per container), and finds a process of each in
 // one pass over /proc/*/cgroup. A container whose processes were not seen
-// (it is starting) is inspected instead.
+// (it is starting) is inspected instead. When the engine does not answer,
+// the running containers are those of its state on disk.
 func statTargets(ctx context.Context, e *Engine, root string, filters map[string][]string) ([]StatTarget, error) {
 	f := client.Filters{}
 	for k, vs := range filters {
 		f.Add(k, vs...)
 	}
-	res, err := e.ContainerList(ctx, client.ContainerListOptions{Filters: f})
+	res, err := e.list(ctx, client.ContainerListOptions{Filters: f})
+	if NotAnswering(err) {
+		d, derr := e.fallback(err)
+		if derr != nil {
+			return nil, fmt.Errorf("docker containers: %w", derr)
+		}
+		list, err := d.list(ctx, ListOptions{Filters: filters})
+		if err != nil {
+			return nil, err
+		}
+		targets := make([]StatTarget, 0, len(list))
+		for _, c := range list {
+			if c.PID > 0 {
+				targets = append(targets, StatTarget{ID: c.ID, Name: c.Name, PID: c.PID})
+			}
+		}
+		return targets, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("docker containers: %w", e.Err(err))
 	}
@@ -39,7 +57,7 @@ func statTargets(ctx context.Context, e *Engine, root string, filters map[string
 	for _, s := range res.Items {
 		t := StatTarget{ID: s.ID, Name: summaryName(s), PID: pids[s.ID]}
 		if t.PID == 0 {
-			c, err := Lookup(ctx, e, s.ID)
+			c, err := lookupEngine(ctx, e, s.ID)
 			if err != nil || c.PID <= 0 {
 				continue // gone or stopped since the list
 			}

@@ -75,12 +75,13 @@ func init() {
 	}
 }
 
-// lookupL is Lookup through the engine of L.
+// lookupL is Lookup through the engine of L (or its state on disk).
 func lookupL(L *lua.LState, ref string) (*Container, error) {
-	e, err := Client(L)
+	e, err := engineFor(L)
 	if err != nil {
 		return nil, err
 	}
+	defer announce(L, e)
 	return Lookup(luax.Ctx(L), e, ref)
 }
 
@@ -91,7 +92,7 @@ var containerType = &luax.Type{
 	Name: "ctrsh.Container",
 	Doc:  "Container: a container's snapshot (c.id, c.name, c.pid, c.state, ...; c:refresh() re-reads) and what can be done with it",
 	Fields: []string{"id", "short_id", "name", "image", "image_id", "state", "status", "pid", "created",
-		"started_at", "labels", "restart_count", "exit_code", "oom_killed"},
+		"started_at", "labels", "restart_count", "exit_code", "oom_killed", "restart_policy", "source", "runtime"},
 	Field: func(L *lua.LState, v any, key string) lua.LValue {
 		c := v.(*Container)
 		switch key {
@@ -123,6 +124,12 @@ var containerType = &luax.Type{
 			return lua.LNumber(c.ExitCode)
 		case "oom_killed":
 			return lua.LBool(c.OOMKilled)
+		case "restart_policy":
+			return optString(c.RestartPolicy)
+		case "source":
+			return lua.LString(c.Source)
+		case "runtime":
+			return lua.LString(c.Runtime)
 		}
 		return lua.LNil
 	},
@@ -184,7 +191,7 @@ func luaInfo(L *lua.LState) int {
 	if err != nil {
 		return luax.Fail(L, err)
 	}
-	res, err := e.Info(luax.Ctx(L), clientInfoOptions)
+	res, err := e.info(luax.Ctx(L))
 	if err != nil {
 		return luax.Fail(L, fmt.Errorf("docker info: %w", e.Err(err)))
 	}
@@ -214,6 +221,7 @@ func luaInfo(L *lua.LState) int {
 	set("docker_root_dir", in.DockerRootDir)
 	set("default_runtime", in.DefaultRuntime)
 	set("security_options", in.SecurityOptions)
+	set("runtime", e.Runtime())
 	L.Push(t)
 	return 1
 }
@@ -243,10 +251,11 @@ func checkFilters(L *lua.LState, o *luax.Options, key string) map[string][]strin
 func luaContainers(L *lua.LState) int {
 	o := luax.CheckOptions(L, 1, "all", "filters")
 	lo := ListOptions{All: o.Bool("all", false), Filters: checkFilters(L, o, "filters")}
-	e, err := Client(L)
+	e, err := engineFor(L)
 	if err != nil {
 		return luax.Fail(L, err)
 	}
+	defer announce(L, e)
 	list, err := List(luax.Ctx(L), e, lo)
 	if err != nil {
 		return luax.Fail(L, err)
@@ -274,6 +283,7 @@ func luaContainer(L *lua.LState) int {
 
 func luaRefresh(L *lua.LState) int {
 	c := Check(L, 1)
+	defer announce(L, c.engine)
 	if err := c.Refresh(luax.Ctx(L)); err != nil {
 		return luax.Fail(L, err)
 	}
@@ -283,8 +293,12 @@ func luaRefresh(L *lua.LState) int {
 
 func luaInspect(L *lua.LState) int {
 	c := Check(L, 1)
+	defer announce(L, c.engine)
 	if err := c.Refresh(luax.Ctx(L)); err != nil {
 		return luax.Fail(L, err)
+	}
+	if c.Source == SourceDisk {
+		return luax.Fail(L, c.needsEngine("inspect"))
 	}
 	v, err := decodeJSON(c.Raw)
 	if err != nil {
@@ -386,10 +400,11 @@ func luaCStats(L *lua.LState) int {
 func luaStats(L *lua.LState) int {
 	o, interval := checkInterval(L, 1, "filters")
 	filters := checkFilters(L, o, "filters")
-	e, err := Client(L)
+	e, err := engineFor(L)
 	if err != nil {
 		return luax.Fail(L, err)
 	}
+	defer announce(L, e)
 	targets, err := statTargets(luax.Ctx(L), e, luax.HostRoot(L), filters)
 	if err != nil {
 		return luax.Fail(L, err)

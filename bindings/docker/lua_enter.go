@@ -37,6 +37,7 @@ func init() {
 // closes the Pinned. A PID that is not the container's process on this
 // host is refused (see Pin).
 func pinInit(L *lua.LState, c *Container, fresh bool) (*Pinned, error) {
+	defer announce(L, c.engine)
 	refreshed := false
 	if fresh || c.PID <= 0 {
 		if err := c.Refresh(luax.Ctx(L)); err != nil {

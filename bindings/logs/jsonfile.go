@@ -20,10 +20,19 @@ import (
 // engine would stream every line through its API, which is what makes
 // `docker logs | grep` slow on big logs), else through the engine. The stream is multiplexed unless tty says it is raw.
 func openLogs(ctx context.Context, c *docker.Container, o Options) (rc io.ReadCloser, tty bool, err error) {
+	if c.Source == docker.SourceDisk || c.Engine().Down() != nil {
+		// The engine does not answer: its json-file log is read instead.
+		rc, err = openDisk(ctx, c, o)
+		return rc, false, err
+	}
 	if r, ok := openJSONFile(c, o); ok {
 		return r, false, nil
 	}
 	rc, err = Open(ctx, c, o)
+	if docker.NotAnswering(err) {
+		rc, err = openDisk(ctx, c, o)
+		return rc, false, err
+	}
 	return rc, c.TTY, err
 }
 
@@ -58,7 +67,7 @@ func openJSONFile(c *docker.Container, o Options) (io.ReadCloser, bool) {
 // frames ("TIMESTAMP message" with an 8-byte header), filtered by stream,
 // so that Reader parses both sources the same way.
 type jsonFileReader struct {
-	f      *os.File
+	f      io.Closer
 	r      *bufio.Reader
 	o      Options
 	trimCR bool
@@ -98,6 +107,9 @@ func (j *jsonFileReader) frame(line []byte) {
 		return // a torn last line while the engine writes
 	}
 	if (j.entry.Stream == "stdout" && !j.o.Stdout) || (j.entry.Stream == "stderr" && !j.o.Stderr) {
+		return
+	}
+	if (!j.o.Since.IsZero() && j.entry.Time.Before(j.o.Since)) || (!j.o.Until.IsZero() && j.entry.Time.After(j.o.Until)) {
 		return
 	}
 	msg := j.entry.Log

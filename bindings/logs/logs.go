@@ -54,9 +54,12 @@ func Open(ctx context.Context, c *docker.Container, o Options) (io.ReadCloser, e
 	if !o.Until.IsZero() {
 		lo.Until = nanoString(o.Until)
 	}
-	r, err := c.Engine().ContainerLogs(ctx, c.ID, lo)
+	e := c.Engine()
+	r, err := e.Open(ctx, func(ctx context.Context) (io.ReadCloser, error) {
+		return e.ContainerLogs(ctx, c.ID, lo)
+	})
 	if err != nil {
-		return nil, c.Engine().ContainerErr(c.Subject(), fmt.Errorf("logs: %w", err))
+		return nil, e.ContainerErr(c.Subject(), fmt.Errorf("logs: %w", err))
 	}
 	return r, nil
 }

@@ -14,8 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/moby/moby/client"
-
 	"github.com/ctrsh/ctrsh/bindings"
 	"github.com/ctrsh/ctrsh/bindings/docker"
 	"github.com/ctrsh/ctrsh/bindings/luax"
@@ -39,7 +37,7 @@ func init() {
 	resolveContainerPID = func(ctx context.Context, ref string) (int, *os.File, error) {
 		host := os.Getenv("DOCKER_HOST")
 		if host == "" {
-			host = client.DefaultDockerHost
+			host = docker.DefaultHost()
 		}
 		e, err := docker.NewEngine(host)
 		if err != nil {
