@@ -28,9 +28,22 @@ local function mask(v)
 end
 
 local targets = pb.args.container and {assert(docker.container(pb.args.container))} or assert(docker.containers{filters = pb.args.label and {label = pb.args.label} or nil})
+-- env is the container's environment: as the engine has it, or, when the
+-- engine does not answer (c.source == "disk"), its init's /proc/PID/environ.
+local function env(c)
+  local doc, err = c:inspect()
+  if doc then return (doc.Config or {}).Env or {} end
+  if c.source ~= "disk" then error(err, 0) end
+  if c.pid == 0 then return {} end
+  local p = assert(proc.get(c.pid))
+  local vars, list = assert(p:environ()), {}
+  for k, v in pairs(vars) do list[#list + 1] = k .. "=" .. v end
+  table.sort(list)
+  return list
+end
+
 for _, c in ipairs(targets) do
-  local doc = assert(c:inspect())
-  for _, kv in ipairs((doc.Config or {}).Env or {}) do
+  for _, kv in ipairs(env(c)) do
     local k, v = kv:match("^([^=]*)=(.*)$")
     if k and secretish(k) then
       emit{container = c.name, name = k, value = mask(v)}

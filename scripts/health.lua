@@ -1,6 +1,6 @@
--- health: a cron check. Exit 3 with a summary when a container is unhealthy, OOM-killed or restarting.
+-- health: a cron check. Exit 3 with a summary when the engine does not answer, or a container is unhealthy, OOM-killed or restarting.
 local pb = playbook{
-  description = "Cron check: exits 3 naming containers that are unhealthy, OOM-killed or restarting, 0 otherwise",
+  description = "Cron check: exits 3 naming an engine that does not answer and containers that are unhealthy, OOM-killed or restarting, 0 otherwise",
   args = {
     {name = "restarts", type = "number", default = 3, help = "restart count from which a container counts as restarting"},
     {name = "label", help = "only containers with this label: key or key=value (default: every container)", optional = true},
@@ -8,6 +8,13 @@ local pb = playbook{
 }
 
 local problems, checked = {}, 0
+-- An engine that does not answer is a finding itself; the containers are
+-- then checked as its state on disk and the kernel show them.
+local answers, why = docker.ping()
+if not answers then
+  problems[#problems + 1] = "engine not answering: " .. why
+  emit{engine = "not answering", problem = why}
+end
 local list = assert(docker.containers{all = true, filters = pb.args.label and {label = pb.args.label} or nil})
 for _, c in ipairs(list) do
   checked = checked + 1
@@ -40,6 +47,6 @@ for _, c in ipairs(list) do
 end
 
 if #problems > 0 then
-  fail(string.format("%d of %d containers need attention: %s", #problems, checked, table.concat(problems, "; ")))
+  fail(string.format("%d problem%s (%d containers checked): %s", #problems, #problems == 1 and "" or "s", checked, table.concat(problems, "; ")))
 end
 emit{status = "ok", containers = checked}
