@@ -22,6 +22,19 @@ func (c *Container) engineCall(ctx context.Context, what string, limit time.Dura
 	return c.engine.ContainerErr(c.Subject(), err)
 }
 
+// NeedEngine returns the error of what needs the engine (what: "wait",
+// "events") while the engine is known not to answer and a probe does not
+// find it back; nil otherwise.
+func (c *Container) NeedEngine(ctx context.Context, what string) error {
+	if err := c.engine.Answering(ctx, ProbeGrace); err != nil {
+		if NotAnswering(err) {
+			return fmt.Errorf("engine not answering: %s: %s: %w", c.Subject(), what, err)
+		}
+		return err
+	}
+	return nil
+}
+
 // Start starts the container.
 func (c *Container) Start(ctx context.Context) error {
 	return c.engineCall(ctx, "start", 0, func(ctx context.Context) error {
@@ -81,7 +94,7 @@ func (c *Container) Unpause(ctx context.Context) error {
 
 // Wait waits until the container stops and returns its exit code.
 func (c *Container) Wait(ctx context.Context) (int, error) {
-	if err := c.engineCall(ctx, "wait", 0, func(context.Context) error { return nil }); err != nil {
+	if err := c.NeedEngine(ctx, "wait"); err != nil {
 		return 0, err
 	}
 	ctx, cancel := context.WithCancel(ctx)

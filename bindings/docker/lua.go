@@ -90,7 +90,7 @@ func LookupL(L *lua.LState, ref string) (*Container, error) { return lookupL(L, 
 
 var containerType = &luax.Type{
 	Name: "ctrsh.Container",
-	Doc:  "Container: a container's snapshot (c.id, c.name, c.pid, c.state, ...; c:refresh() re-reads) and what can be done with it",
+	Doc:  "Container: a container's snapshot (c.id, c.name, c.pid, c.state, ...; c.source: \"engine\", or \"disk\" when the engine did not answer; c.runtime: \"docker\" or \"podman\"; c:refresh() re-reads) and what can be done with it",
 	Fields: []string{"id", "short_id", "name", "image", "image_id", "state", "status", "pid", "created",
 		"started_at", "labels", "restart_count", "exit_code", "oom_killed", "restart_policy", "source", "runtime"},
 	Field: func(L *lua.LState, v any, key string) lua.LValue {
@@ -640,6 +640,9 @@ func luaLogs(L *lua.LState) int {
 
 func luaEvents(L *lua.LState) int {
 	c := Check(L, 1)
+	if err := c.NeedEngine(luax.Ctx(L), "events"); err != nil {
+		return luax.Fail(L, err)
+	}
 	if EventsHook == nil {
 		return luax.Failf(L, "%s: events: the events module is not loaded", c.Subject())
 	}
