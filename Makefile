@@ -1,4 +1,5 @@
-# ctrsh — see README.md. Tests need root and start a private Docker Engine (fixtures/engine.sh).
+# ctrsh — see README.md. Tests need root and start a private Docker Engine (fixtures/engine.sh)
+# and a private Podman service (fixtures/podman.sh).
 GO      ?= go
 BIN     ?= bin/ctrsh
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
@@ -24,12 +25,17 @@ static:
 test: build engine
 	. ./fixtures/engine.env && $(GO) test -count=1 -timeout 40m ./...
 
+# engine starts the private Docker engine and the private Podman service (fixtures/podman.sh:
+# the docker module is tested against Podman's Docker-compatible API too).
 engine:
 	./fixtures/engine.sh start
+	./fixtures/podman.sh start
 	./fixtures/engine.sh env > fixtures/engine.env
+	./fixtures/podman.sh env >> fixtures/engine.env
 
 engine-stop:
 	./fixtures/engine.sh stop
+	./fixtures/podman.sh stop
 
 lint:
 	$(GO) vet ./...

@@ -33,8 +33,16 @@ var Timeout = 5 * time.Minute
 type Option func(*config)
 
 type config struct {
-	setup []func(t *testing.T, L *lua.LState)
-	env   []func(env *luax.Env)
+	setup  []func(t *testing.T, L *lua.LState)
+	env    []func(env *luax.Env)
+	target *testengine.Target
+}
+
+// WithTarget runs the states against target (testengine.Podman, say)
+// instead of the Docker test engine: the docker module's endpoint and the
+// engine module's docker CLI are its. engine.kind names it.
+func WithTarget(target *testengine.Target) Option {
+	return func(c *config) { c.target = target }
 }
 
 // WithSetup runs fn on every fresh state before the test file loads (to
@@ -107,11 +115,15 @@ func newState(t *testing.T, cfg *config) *lua.LState {
 	// Any statement may reach the engine (proc.list{container=...} does):
 	// hold the shared lock, so another package's Restart waits for us.
 	testengine.Share(t)
+	target := cfg.target
+	if target == nil {
+		target = testengine.Default
+	}
 	env := &luax.Env{
 		Stdout:     testWriter{t},
 		Stderr:     testWriter{t},
 		Stdin:      strings.NewReader(""),
-		DockerHost: endpoint(),
+		DockerHost: target.Endpoint(),
 	}
 	for _, fn := range cfg.env {
 		fn(env)
@@ -129,7 +141,7 @@ func newState(t *testing.T, cfg *config) *lua.LState {
 	assertMod := L.Get(-1)
 	L.Pop(1)
 	L.SetGlobal("assert", assertMod)
-	L.SetGlobal("engine", engineModule(t, L))
+	L.SetGlobal("engine", engineModule(t, L, target))
 	L.SetGlobal("T", testModule(t, L))
 	L.SetGlobal("fixture", L.NewFunction(func(L *lua.LState) int {
 		root := trees.Unpack(t, L.CheckString(1))
@@ -206,11 +218,13 @@ func testModule(t *testing.T, L *lua.LState) *lua.LTable {
 	return m
 }
 
-// engineModule is the engine global: the private test Docker Engine.
-func engineModule(t *testing.T, L *lua.LState) *lua.LTable {
+// engineModule is the engine global: the private test Docker Engine, or
+// another target.
+func engineModule(t *testing.T, L *lua.LState, target *testengine.Target) *lua.LTable {
 	m := L.NewTable()
+	m.RawSetString("kind", lua.LString(target.Name))
 	m.RawSetString("host", L.NewFunction(func(L *lua.LState) int {
-		L.Push(lua.LString(testengine.Host(t)))
+		L.Push(lua.LString(target.Host(t)))
 		return 1
 	}))
 	args := func(L *lua.LState) []string {
@@ -229,8 +243,8 @@ func engineModule(t *testing.T, L *lua.LState) *lua.LTable {
 		return out
 	}
 	m.RawSetString("docker", L.NewFunction(func(L *lua.LState) int {
-		testengine.Host(t)
-		out, err := testengine.Docker(t, args(L)...)
+		target.Host(t)
+		out, err := target.Docker(t, args(L)...)
 		if err != nil {
 			L.RaiseError("engine.docker: %v", err)
 		}
@@ -238,19 +252,10 @@ func engineModule(t *testing.T, L *lua.LState) *lua.LTable {
 		return 1
 	}))
 	m.RawSetString("run", L.NewFunction(func(L *lua.LState) int {
-		L.Push(lua.LString(testengine.Run(t, args(L)...)))
+		L.Push(lua.LString(target.Run(t, args(L)...)))
 		return 1
 	}))
 	m.RawSetString("busybox", lua.LString(testengine.BusyboxImage))
 	m.RawSetString("distroless", lua.LString(testengine.DistrolessImage))
 	return m
-}
-
-// endpoint is the test engine's address, without checking that it answers
-// (tests that need it call engine.host() or testengine.Host).
-func endpoint() string {
-	if h := os.Getenv("CTRSH_TEST_DOCKER_HOST"); h != "" {
-		return h
-	}
-	return "unix:///run/ctrsh-test/docker.sock"
 }
