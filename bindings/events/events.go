@@ -94,6 +94,9 @@ func Subscribe(ctx context.Context, e *docker.Engine, o Options) (*Subscription,
 			// event filter is applied here instead.
 			continue
 		}
+		if k == "event" && e.Runtime() == "podman" {
+			vs = podmanFilterActions(vs)
+		}
 		s.engineFilters.Add(k, vs...)
 	}
 	since := ""
@@ -246,6 +249,9 @@ func (s *Subscription) Run(out Sender) error {
 			reconcileNow()
 		case m := <-msgs:
 			ev := fromMessage(m)
+			if s.e.Runtime() == "podman" {
+				fromPodman(&ev)
+			}
 			if pending != nil && ev.TimeNano > pendingAt {
 				reconcileNow()
 			}

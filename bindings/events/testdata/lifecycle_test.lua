@@ -1,0 +1,50 @@
+-- A container's life as an event stream shows it, on Docker and on Podman
+-- (engine.kind): the same actions, named as Docker names them.
+
+local function uniq()
+  return string.format("ctrsh-life-%d-%d", os.time(), math.random(1e9))
+end
+
+function TestLifecycleActions()
+  engine.host() -- waits while another test process restarts the shared engine
+  local tag = uniq()
+  local it, close = assert(events.stream{filters = {container = tag}})
+  local id = engine.run("--name", tag, engine.busybox, "sh", "-c", "sleep 1; exit 7")
+  local c = assert(docker.container(id))
+  assert.eq(c:pause(), true)
+  assert.eq(c:unpause(), true)
+  assert.eq(c:wait(), 7)
+  engine.docker("rm", id)
+  local got, exit_code = {}, nil
+  for e in it do
+    assert.eq(e.id, id)
+    assert.eq(e.type, "container")
+    -- Podman's own attribute, "0" on every event but die: not passed on.
+    assert.eq(e.attributes.containerExitCode, nil)
+    if e.action == "die" then exit_code = e.attributes.exitCode end
+    -- Podman's init and cleanup have no Docker counterpart: left out here,
+    -- as are the events a reconnect would reconcile (none, unless the
+    -- engine restarted meanwhile).
+    if e.action ~= "init" and e.action ~= "cleanup" and e.attributes.reconciled ~= "true" then
+      got[#got + 1] = e.action
+    end
+    if e.action == "destroy" then break end
+  end
+  close()
+  assert.eq(got, {"create", "start", "pause", "unpause", "die", "destroy"})
+  assert.eq(exit_code, "7")
+end
+
+-- The event filter takes Docker's names on both engines.
+function TestFilterByDockerActionNames()
+  engine.host()
+  local tag = uniq()
+  local it, close = assert(events.stream{filters = {container = tag, event = {"die", "destroy"}}, ["until"] = now() + 30})
+  local id = engine.run("--name", tag, engine.busybox, "true")
+  docker.container(id):wait()
+  engine.docker("rm", id)
+  local e1, e2 = it(), it()
+  close()
+  assert.eq({e1.action, e2.action}, {"die", "destroy"})
+  assert.eq(e1.attributes.exitCode, "0")
+end
