@@ -98,7 +98,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.SetOutput(stderr)
 	fs.BoolVar(&o.json, "json", false, "emit(t) writes one JSON object per line on stdout")
 	fs.DurationVar(&o.timeout, "timeout", 0, "stop the run after this long (exit 124), e.g. 30s, 5m")
-	fs.StringVar(&o.host, "host", "", "Docker endpoint (default $DOCKER_HOST, then unix:///var/run/docker.sock)")
+	fs.StringVar(&o.host, "host", "", "Docker or Podman endpoint (default $DOCKER_HOST, then /var/run/docker.sock, then /run/podman/podman.sock)")
 	fs.BoolVar(&o.safe, "safe", false, "read-only diagnostics: no io (but writing to stdout and stderr), os (but time), load*, dofile, debug, net, mkdir, nor anything that changes or enters a container")
 	fs.BoolVar(&o.raw, "raw", false, "write text as it is on a terminal too, control characters included (they are escaped there otherwise)")
 	fs.StringVar(&o.code, "e", "", "run this Lua code")
