@@ -207,11 +207,6 @@ func waitFor(t *testing.T, what string, limit time.Duration, cond func() (bool, 
 	}
 }
 
-func waitLogs(t *testing.T, name, marker string) {
-	t.Helper()
-	waitLogsOn(t, testengine.Default, name, marker)
-}
-
 func waitLogsOn(t *testing.T, g *testengine.Target, name, marker string) {
 	t.Helper()
 	waitFor(t, fmt.Sprintf("%q in the logs of %s", marker, name), 30*time.Second, func() (bool, error) {
@@ -219,11 +214,6 @@ func waitLogsOn(t *testing.T, g *testengine.Target, name, marker string) {
 		out, err := cmd.CombinedOutput()
 		return strings.Contains(string(out), marker), err
 	})
-}
-
-func inspectState(t *testing.T, name string) map[string]any {
-	t.Helper()
-	return inspectStateOn(t, testengine.Default, name)
 }
 
 func inspectStateOn(t *testing.T, g *testengine.Target, name string) map[string]any {
