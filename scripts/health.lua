@@ -10,10 +10,9 @@ local pb = playbook{
 local problems, checked = {}, 0
 -- An engine that does not answer is a finding itself; the containers are
 -- then checked as its state on disk and the kernel show them.
-local answers, why = docker.ping()
+local answers, engine_down = docker.ping()
 if not answers then
-  problems[#problems + 1] = "engine not answering: " .. why
-  emit{engine = "not answering", problem = why}
+  emit{engine = "not answering", problem = engine_down}
 end
 local list = assert(docker.containers{all = true, filters = pb.args.label and {label = pb.args.label} or nil})
 for _, c in ipairs(list) do
@@ -46,7 +45,14 @@ for _, c in ipairs(list) do
   end
 end
 
+local findings = {}
+if not answers then
+  findings[#findings + 1] = "engine not answering: " .. engine_down
+end
 if #problems > 0 then
-  fail(string.format("%d problem%s (%d containers checked): %s", #problems, #problems == 1 and "" or "s", checked, table.concat(problems, "; ")))
+  findings[#findings + 1] = string.format("%d of %d containers need attention: %s", #problems, checked, table.concat(problems, "; "))
+end
+if #findings > 0 then
+  fail(table.concat(findings, "; "))
 end
 emit{status = "ok", containers = checked}

@@ -123,5 +123,6 @@ function TestRunChunkLanguage()
     a = function(s) return s end
     return n, use(), io.open("/etc/hostname"):read("a"), table.pack(table.unpack({1, 2})).n
   ]]
-  assert.eq({n, used, host, packed}, {3, "ok", "lang-host\n", 2})
+  -- Docker ends /etc/hostname with a newline, Podman does not.
+  assert.eq({n, used, (host:gsub("\n$", "")), packed}, {3, "ok", "lang-host", 2})
 end
