@@ -15,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 	lua "github.com/yuin/gopher-lua"
 
@@ -217,7 +216,7 @@ func (e *Engine) ContainerErr(subject string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if cerrdefs.IsNotFound(err) {
+	if isNotFound(err) {
 		return fmt.Errorf("%s: no such container", subject)
 	}
 	err = e.Err(err)

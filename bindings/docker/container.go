@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/go-units"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
@@ -115,7 +114,7 @@ func lookupEngine(ctx context.Context, e *Engine, ref string) (*Container, error
 		return nil, err
 	}
 	if err != nil {
-		if cerrdefs.IsNotFound(err) {
+		if isNotFound(err) {
 			return nil, fmt.Errorf("%s: %w", subject, ErrNoSuchContainer)
 		}
 		// Engines word it "Multiple IDs found with provided prefix" (20.10) or
@@ -181,11 +180,17 @@ func fromInspect(e *Engine, in container.InspectResponse, raw json.RawMessage) *
 	if c.Runtime == "podman" {
 		c.Image = familiarImage(c.Image)
 	}
+
 	c.LogPath = in.LogPath
 	if c.Labels == nil {
 		c.Labels = map[string]string{}
 	}
 	if st := in.State; st != nil {
+		if c.Runtime == "podman" {
+			norm := *st
+			norm.Status = container.ContainerState(dockerState(string(st.Status)))
+			st = &norm
+		}
 		c.State = string(st.Status)
 		c.PID = st.Pid
 		c.ExitCode = st.ExitCode
@@ -318,7 +323,7 @@ func listEngine(ctx context.Context, e *Engine, o ListOptions) ([]*Container, er
 			if err != nil {
 				if NotAnswering(err) {
 					errs[i] = err
-				} else if !cerrdefs.IsNotFound(err) {
+				} else if !isNotFound(err) {
 					errs[i] = e.ContainerErr(fmt.Sprintf("container %q", summaryName(s)), err)
 				}
 				return

@@ -254,3 +254,19 @@ function TestNamespacesAndCgroup()
   assert.eq(assert(proc.get(c.pid)):container().id, c.id)
   assert.eq(ns.of(c.name).mnt, n.mnt)
 end
+
+-- A container restarting in a loop is only ever in one of Docker's states,
+-- on Docker and on Podman (whose own word between restarts is "stopped").
+function TestStateNamesWhileRestarting()
+  local c = assert(docker.container(engine.run("--restart", "always", engine.busybox, "sh", "-c", "sleep 0.1; exit 3")))
+  local docker_states = {created = true, running = true, paused = true, restarting = true, removing = true, exited = true, dead = true}
+  local seen = {}
+  for _ = 1, 30 do
+    local state = c:refresh().state
+    assert.truthy(docker_states[state], "state " .. state)
+    seen[state] = true
+    sleep(0.05)
+  end
+  assert.eq(c.restart_policy, "always")
+  T.log("states seen:", json.encode(seen))
+end
