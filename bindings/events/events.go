@@ -126,7 +126,8 @@ func (s *Subscription) Close() {
 func (s *Subscription) connect(since string) error {
 	ctx, cancel := context.WithCancel(s.ctx)
 	opts := client.EventsListOptions{Since: since, Filters: s.engineFilters}
-	if !s.o.Until.IsZero() {
+	if !s.o.Until.IsZero() && s.e.Runtime() != "podman" {
+		// (Podman answers a since+until window with nothing: see podman.go.)
 		opts.Until = nanoString(s.o.Until.UnixNano())
 	}
 	res := s.e.Events(ctx, opts)
@@ -220,6 +221,7 @@ func (s *Subscription) Run(out Sender) error {
 	}
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
+	end := s.podmanUntil()
 	reconcileNow := func() {
 		for _, ev := range diff(s.known, pending, pendingAt) {
 			if match(s.o.Filters, ev) {
@@ -237,6 +239,8 @@ func (s *Subscription) Run(out Sender) error {
 		select {
 		case <-s.ctx.Done():
 			return s.ctx.Err()
+		case <-end:
+			return nil
 		case <-tick.C:
 			if dropped > 0 {
 				deliver0 := Event{Type: "ctrsh", Action: "overflow", TimeNano: time.Now().UnixNano(),
@@ -251,6 +255,9 @@ func (s *Subscription) Run(out Sender) error {
 			ev := fromMessage(m)
 			if s.e.Runtime() == "podman" {
 				fromPodman(&ev)
+				if !s.o.Until.IsZero() && ev.TimeNano > s.o.Until.UnixNano() {
+					continue
+				}
 			}
 			if pending != nil && ev.TimeNano > pendingAt {
 				reconcileNow()

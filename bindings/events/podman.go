@@ -1,5 +1,7 @@
 package events
 
+import "time"
+
 // Podman's Docker-compatible API streams events in Docker's shape, with
 // its own names for some actions and an attribute of its own:
 //
@@ -16,6 +18,18 @@ package events
 var podmanActions = map[string]string{
 	"remove":    "destroy",
 	"exec_died": "exec_die",
+}
+
+// Podman 4.3 answers a request with both since and until with no events at
+// all (the CLI too: docker events --since --until), while since alone
+// replays and streams. So Podman is not sent until: the stream drops what
+// comes after it and ends Settle after until (or after it connected, for a
+// window in the past: the replay arrives at once).
+func (s *Subscription) podmanUntil() <-chan time.Time {
+	if s.o.Until.IsZero() || s.e.Runtime() != "podman" {
+		return nil
+	}
+	return time.After(max(time.Until(s.o.Until), 0) + Settle)
 }
 
 // fromPodman gives a Podman event Docker's names.

@@ -48,3 +48,27 @@ function TestFilterByDockerActionNames()
   assert.eq({e1.action, e2.action}, {"die", "destroy"})
   assert.eq(e1.attributes.exitCode, "0")
 end
+
+-- A window in the past replays what happened in it and ends: on Podman,
+-- which answers since+until with nothing, ctrsh applies until itself.
+function TestSinceUntilWindow()
+  engine.host()
+  local tag = uniq()
+  local t0 = now()
+  local id = engine.run("--name", tag, engine.busybox, "sh", "-c", "exit 5")
+  assert.eq(assert(docker.container(id)):wait(), 5)
+  sleep(0.3)
+  local t1 = now()
+  sleep(0.3)
+  engine.docker("rm", id) -- after the window: not in it
+  local got, code = {}, nil
+  for e in events.stream{filters = {container = id}, since = t0, ["until"] = t1} do
+    assert.truthy(e.time >= t0 and e.time <= t1, e.action)
+    if e.action == "die" then code = e.attributes.exitCode end
+    if e.action ~= "init" and e.action ~= "cleanup" and e.attributes.reconciled ~= "true" then
+      got[#got + 1] = e.action
+    end
+  end
+  assert.eq(got, {"create", "start", "die"})
+  assert.eq(code, "5")
+end
