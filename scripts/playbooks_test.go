@@ -216,6 +216,11 @@ func waitLogsOn(t *testing.T, g *testengine.Target, name, marker string) {
 	})
 }
 
+func inspectState(t *testing.T, name string) map[string]any {
+	t.Helper()
+	return inspectStateOn(t, testengine.Default, name)
+}
+
 func inspectStateOn(t *testing.T, g *testengine.Target, name string) map[string]any {
 	t.Helper()
 	var st map[string]any
