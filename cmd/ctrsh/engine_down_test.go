@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -41,6 +42,7 @@ func TestEngineNotAnswering(t *testing.T) {
 		"CTRSH_AUDIT_FILE=" + filepath.Join(tmp, "audit.jsonl"),
 		// The data root this engine reports is remembered here, not in /run/ctrsh.
 		"CTRSH_DOCKER_ROOTS=" + filepath.Join(tmp, "roots.json"),
+		"CTRSH_JOURNAL=" + filepath.Join(tmp, "journal.db"),
 	}
 	run := func(limit time.Duration, args ...string) result {
 		t.Helper()
@@ -56,6 +58,22 @@ func TestEngineNotAnswering(t *testing.T) {
 	if want := "stdout\tline-6\nstdout\tline-7\nstdout\tline-8\nstderr\tERROR: disk on fire\n"; tail.code != 0 || !strings.HasSuffix(tail.stdout, want) {
 		t.Fatalf("logs{tail=5} with the engine: exit %d, stdout %q (want it to end %q), stderr %q", tail.code, tail.stdout, want, tail.stderr)
 	}
+
+	// A journal of web's pause and unpause, recorded while the engine answers.
+	rec := exec.Command(ctrshBinary(t), "journal", "record", "--sample", "1h")
+	rec.Env = env
+	if err := rec.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stopRec := func() { rec.Process.Signal(syscall.SIGTERM); rec.Wait() }
+	defer stopRec()
+	const paused = `local n = 0 for _, e in ipairs(assert(assert(docker.container("web")):history{})) do if e.action == "pause" then n = n + 1 end end print(n)`
+	waitUntil(t, "the journal to record a pause of web", func() bool {
+		eng.Docker(t, "pause", "web")
+		eng.Docker(t, "unpause", "web")
+		return strings.TrimSpace(run(60*time.Second, "-e", paused).stdout) >= "1"
+	}, func() string { return run(60*time.Second, "-e", paused).stderr })
+	stopRec()
 
 	// The shell, started while the engine answers.
 	cmd := exec.Command(ctrshBinary(t))
@@ -136,6 +154,9 @@ func TestEngineNotAnswering(t *testing.T) {
 				print("exec", c:exec{"true"})
 				print("inspect", c:inspect())
 				print("list", #assert(docker.containers()), #assert(docker.stats{}))
+				local paused = 0
+				for _, e in ipairs(assert(c:history{})) do if e.action == "pause" then paused = paused + 1 end end
+				print("history", paused > 0)
 			`)
 			if r.code != 0 {
 				t.Fatalf("-e: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
@@ -148,6 +169,7 @@ func TestEngineNotAnswering(t *testing.T) {
 				`exec	nil	engine not answering: container "web": exec: docker engine ` + eng.Host + `: not reachable: `,
 				`inspect	nil	engine not answering: container "web": inspect needs the engine: docker engine ` + eng.Host,
 				"list\t1\t1\n",
+				"history\ttrue\n",
 			} {
 				if !strings.Contains(r.stdout, want) {
 					t.Errorf("-e: stdout %q lacks %q", r.stdout, want)
