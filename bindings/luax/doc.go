@@ -64,20 +64,21 @@ type Func struct {
 	Unsafe bool
 }
 
-// function makes the Lua function of f and records its doc.
-func (f Func) function(L *lua.LState) *lua.LFunction {
+// function makes the Lua function of f, whose argument errors name it name
+// (see Function; method: see MethodFunction), and records its doc.
+func (f Func) function(L *lua.LState, name string, method bool) *lua.LFunction {
 	fn, doc := f.Fn, f.Doc
 	if f.Unsafe {
-		name, inner := callName(f), f.Fn
+		call, inner := callName(f), f.Fn
 		fn = func(L *lua.LState) int {
 			if GetEnv(L).Safe {
-				L.RaiseError("%s is not available with --safe", name)
+				L.RaiseError("%s is not available with --safe", call)
 			}
 			return inner(L)
 		}
 		doc += "  (not with --safe)"
 	}
-	lf := L.NewFunction(fn)
+	lf := named(L, name, method, fn)
 	SetDoc(L, lf, doc)
 	return lf
 }
@@ -93,20 +94,22 @@ func callName(f Func) string {
 }
 
 // NewModule builds a module table from funcs, records the docs of the table
-// and of every function, and remembers the module for help().
+// and of every function, and remembers the module for help(). Argument
+// errors of each function name it "module.function" (see Function).
 func NewModule(L *lua.LState, name, doc string, funcs []Func) *lua.LTable {
 	t := L.NewTable()
 	for _, f := range funcs {
-		t.RawSetString(f.Name, f.function(L))
+		t.RawSetString(f.Name, f.function(L, name+"."+f.Name, false))
 	}
 	SetDoc(L, t, doc)
 	registryTable(L, modulesKey).RawSetString(name, t)
 	return t
 }
 
-// SetFuncs adds funcs, with their docs, to an existing table (for globals).
+// SetFuncs adds funcs, with their docs, to an existing table (for globals:
+// their argument errors name them "print", "sleep").
 func SetFuncs(L *lua.LState, t *lua.LTable, funcs []Func) {
 	for _, f := range funcs {
-		t.RawSetString(f.Name, f.function(L))
+		t.RawSetString(f.Name, f.function(L, f.Name, false))
 	}
 }

@@ -2,6 +2,7 @@ package luax
 
 import (
 	"sort"
+	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -30,7 +31,7 @@ func (t *Type) Register(L *lua.LState) *lua.LTable {
 	methods := L.NewTable()
 	var names []string
 	for _, m := range t.Methods {
-		methods.RawSetString(m.Name, m.function(L))
+		methods.RawSetString(m.Name, m.function(L, t.ShortName()+":"+m.Name, true))
 		names = append(names, m.Name)
 	}
 	names = append(names, t.Fields...)
@@ -44,13 +45,18 @@ func (t *Type) Register(L *lua.LState) *lua.LTable {
 	mt.RawSetString("__methods", methods)
 	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
 		ud := L.CheckUserData(1)
-		key := L.CheckString(2)
-		if m := methods.RawGetString(key); m != lua.LNil {
+		key, ok := L.Get(2).(lua.LString)
+		if !ok {
+			// c[1], c[{}]: no such member, as for any other missing key.
+			L.Push(lua.LNil)
+			return 1
+		}
+		if m := methods.RawGetString(string(key)); m != lua.LNil {
 			L.Push(m)
 			return 1
 		}
 		if t.Field != nil {
-			L.Push(t.Field(L, ud.Value, key))
+			L.Push(t.Field(L, ud.Value, string(key)))
 			return 1
 		}
 		L.Push(lua.LNil)
@@ -68,6 +74,10 @@ func (t *Type) Register(L *lua.LState) *lua.LTable {
 	SetDoc(L, mt, t.Doc)
 	return mt
 }
+
+// ShortName is the type's name without its "ctrsh." prefix ("Container"):
+// methods are named after it in argument errors ('Container:logs').
+func (t *Type) ShortName() string { return strings.TrimPrefix(t.Name, "ctrsh.") }
 
 // Push pushes v as a userdata of type t.
 func (t *Type) Push(L *lua.LState, v any) {

@@ -95,10 +95,10 @@ function TestOpen()
   assert.eq(assert(cgroup.open("/sys/fs/cgroup/pids" .. cg.path)).path, cg.path)
   assert.eq(assert(cgroup.open(cg.path:sub(2))).path, cg.path) -- no leading slash
   assert.eq(assert.fails("no such cgroup", cgroup.open("/nope")), "cgroup /nope: no such cgroup")
-  assert.error_matches(function() cgroup.open() end, "bad argument #1 to '?open'? %(string expected, got nil%)")
-  assert.error_matches(function() cgroup.open("") end, "bad argument #1 to '?open'? %(empty path%)")
-  assert.error_matches(function() cgroup.of("x") end, "bad argument #1 to '?of'? %(number expected, got string%)")
-  assert.error_matches(function() cgroup.of(-3) end, "bad argument #1 to '?of'? %(pid must be a positive integer%)")
+  assert.error_matches(function() cgroup.open() end, "bad argument #1 to 'cgroup.open' %(string expected, got nil%)")
+  assert.error_matches(function() cgroup.open("") end, "bad argument #1 to 'cgroup.open' %(empty path%)")
+  assert.error_matches(function() cgroup.of("x") end, "bad argument #1 to 'cgroup.of' %(number expected, got string%)")
+  assert.error_matches(function() cgroup.of(-3) end, "bad argument #1 to 'cgroup.of' %(pid must be a positive integer%)")
   assert.eq(assert.fails("no such process", cgroup.of(999999999)), "process 999999999: no such process")
   -- Podman: limits on the scope, processes in its child "container".
   fixture("podman")
@@ -117,7 +117,7 @@ function TestWatchOOMOptions()
   local calls = 0
   assert.eq(cg:watch_oom(function() calls = calls + 1 end, {timeout = 0.1}), true)
   assert.eq(calls, 0)
-  assert.error_matches(function() cg:watch_oom("x") end, "bad argument #2 to '?watch_oom'? %(function expected, got string%)")
+  assert.error_matches(function() cg:watch_oom("x") end, "bad argument #1 to 'Cgroup:watch_oom' %(function expected, got string%)")
   assert.error_matches(function() cg:watch_oom(print, {bogus = 1}) end, "unknown option \"bogus\"")
   assert.error_matches(function() cg:watch_oom(print, {timeout = "soon"}) end, "option \"timeout\"")
 end

@@ -22,12 +22,12 @@ function TestOfAndSame()
 end
 
 function TestBadInput()
-  assert.error_matches(function() ns.of(0) end, "bad argument #1 to '?of'? %(pid must be positive%)")
-  assert.error_matches(function() ns.of(-1) end, "bad argument #1 to '?of'? %(pid must be positive%)")
-  assert.error_matches(function() ns.of({}) end, "bad argument #1 to '?of'? %(number or string expected, got table%)")
-  assert.error_matches(function() ns.same(1) end, "bad argument #2 to '?same'?")
+  assert.error_matches(function() ns.of(0) end, "bad argument #1 to 'ns.of' %(pid must be positive%)")
+  assert.error_matches(function() ns.of(-1) end, "bad argument #1 to 'ns.of' %(pid must be positive%)")
+  assert.error_matches(function() ns.of({}) end, "bad argument #1 to 'ns.of' %(number or string expected, got table%)")
+  assert.error_matches(function() ns.same(1) end, "bad argument #2 to 'ns.same'")
   assert.error_matches(function() ns.same(1, 1, "nope") end, "unknown namespace kind \"nope\"")
-  assert.error_matches(function() ns.same(1, 1, 7) end, "bad argument #3 to '?same'? %(string or array expected, got number%)")
+  assert.error_matches(function() ns.same(1, 1, 7) end, "bad argument #3 to 'ns.same' %(string or array expected, got number%)")
   assert.eq(assert.fails("no such process", ns.of(999999999)), "process 999999999: no such process")
   assert.fails("no such process", ns.same(proc.self().pid, 999999999))
   -- Container references go to the docker module.

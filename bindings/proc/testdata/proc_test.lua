@@ -92,11 +92,11 @@ end
 
 function TestBadInput()
   fixture("cgroupv1-cgroupfs")
-  assert.error_matches(function() proc.get(-1) end, "bad argument #1 to '?get'? %(pid must be positive%)")
-  assert.error_matches(function() proc.get(0) end, "bad argument #1 to '?get'? %(pid must be positive%)")
-  assert.error_matches(function() proc.get(1.5) end, "bad argument #1 to '?get'? %(pid must be an integer%)")
-  assert.error_matches(function() proc.get("x") end, "bad argument #1 to '?get'? %(number expected, got string%)")
-  assert.error_matches(function() proc.get() end, "bad argument #1 to '?get'? %(number expected, got nil%)")
+  assert.error_matches(function() proc.get(-1) end, "bad argument #1 to 'proc.get' %(pid must be positive%)")
+  assert.error_matches(function() proc.get(0) end, "bad argument #1 to 'proc.get' %(pid must be positive%)")
+  assert.error_matches(function() proc.get(1.5) end, "bad argument #1 to 'proc.get' %(pid must be an integer%)")
+  assert.error_matches(function() proc.get("x") end, "bad argument #1 to 'proc.get' %(number expected, got string%)")
+  assert.error_matches(function() proc.get() end, "bad argument #1 to 'proc.get' %(number expected, got nil%)")
   assert.eq(assert.fails("no such process", proc.get(999999999)), "process 999999999: no such process")
   -- 3100 exited while being read: its stat is there, the rest is gone.
   assert.eq(assert.fails("no such process", proc.get(3100)), "process 3100: no such process")
