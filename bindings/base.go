@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sort"
 	"strings"
@@ -248,11 +249,19 @@ func (r *Rows) Flush() { r.w.flush() }
 // sleep lua sleep(seconds) waits, honouring the statement's context.
 func baseSleep(L *lua.LState) int {
 	sec := float64(L.CheckNumber(1))
-	if sec < 0 {
+	switch {
+	case math.IsNaN(sec):
+		L.ArgError(1, "seconds must be a number, got nan")
+	case sec < 0:
 		L.ArgError(1, "seconds must not be negative")
 	}
+	// Longer than a Duration holds (math.huge): until the statement ends.
+	d := time.Duration(math.MaxInt64)
+	if sec < float64(math.MaxInt64/int64(time.Second)) {
+		d = time.Duration(sec * float64(time.Second))
+	}
 	luax.Flush(L)
-	t := time.NewTimer(time.Duration(sec * float64(time.Second)))
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
@@ -385,7 +394,20 @@ func jsonDecode(L *lua.LState) int {
 // mkdir lua mkdir(path [, mode]) creates a directory and its parents.
 func baseMkdir(L *lua.LState) int {
 	path := L.CheckString(1)
-	mode := os.FileMode(L.OptInt(2, 0o755))
+	m := luax.OptInteger(L, 2, 0o755)
+	if m < 0 || m > 0o7777 {
+		L.ArgError(2, fmt.Sprintf("mode must be between 0 and 0o7777, got %d", m))
+	}
+	mode := os.FileMode(m & 0o777)
+	if m&0o1000 != 0 {
+		mode |= os.ModeSticky
+	}
+	if m&0o2000 != 0 {
+		mode |= os.ModeSetgid
+	}
+	if m&0o4000 != 0 {
+		mode |= os.ModeSetuid
+	}
 	if err := os.MkdirAll(path, mode); err != nil {
 		return luax.Fail(L, fmt.Errorf("mkdir %s: %w", path, errors.Unwrap(err)))
 	}

@@ -563,7 +563,11 @@ func luaKill(L *lua.LState) int {
 	case lua.LString:
 		signal = string(v)
 	case lua.LNumber:
-		signal = fmt.Sprintf("%d", int(v))
+		n := luax.CheckInteger(L, 2)
+		if n < 1 || n > 64 {
+			L.ArgError(2, fmt.Sprintf("signal must be between 1 and 64, got %s", v))
+		}
+		signal = fmt.Sprintf("%d", n)
 	default:
 		L.ArgError(2, "string or number expected, got "+typeName(L, 2))
 	}

@@ -1,7 +1,9 @@
 package luax
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -82,12 +84,16 @@ func (o *Options) String(key, def string) string {
 	}
 }
 
-// Number returns a number option, def when unset.
+// Number returns a number option, def when unset. NaN and the infinities
+// raise: no option counts in them.
 func (o *Options) Number(key string, def float64) float64 {
 	switch v := o.Get(key).(type) {
 	case *lua.LNilType:
 		return def
 	case lua.LNumber:
+		if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+			o.L.ArgError(o.N, fmt.Sprintf("option %q: finite number expected, got %s", key, numString(f)))
+		}
 		return float64(v)
 	default:
 		o.typeError(key, "number", v)
@@ -95,9 +101,70 @@ func (o *Options) Number(key string, def float64) float64 {
 	}
 }
 
-// Int returns an integer option, def when unset.
+// Int returns an integer option, def when unset. A number with a fraction,
+// NaN, or one beyond what an int holds raises (never truncated: tail=1.5 is
+// a mistake, not one line).
 func (o *Options) Int(key string, def int) int {
-	return int(o.Number(key, float64(def)))
+	switch v := o.Get(key).(type) {
+	case *lua.LNilType:
+		return def
+	case lua.LNumber:
+		i, ok := Integer(v)
+		if !ok {
+			o.L.ArgError(o.N, fmt.Sprintf("option %q: integer expected, got %s", key, numString(float64(v))))
+		}
+		return i
+	default:
+		o.typeError(key, "integer", v)
+		return def
+	}
+}
+
+// numString shows a number in a message as Lua code would write it: nan,
+// inf, 1.5, 12.
+func numString(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "nan"
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	}
+	return FormatNumber(f)
+}
+
+// Integer converts a Lua number to an int when it is one exactly: no
+// fraction, not NaN, within ±2^53 (where every integer is a float64).
+func Integer(v lua.LNumber) (int, bool) {
+	f := float64(v)
+	if f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		return 0, false // NaN fails the first test, ±Inf the second
+	}
+	return int(f), true
+}
+
+// CheckInteger returns argument n as an integer, raising Lua's standard
+// argument error for anything else: `bad argument #2 to 'mkdir' (integer
+// expected, got 1.5)`.
+func CheckInteger(L *lua.LState, n int) int {
+	v, ok := L.Get(n).(lua.LNumber)
+	if !ok {
+		L.ArgError(n, "integer expected, got "+typeName(L, n))
+	}
+	i, ok := Integer(v)
+	if !ok {
+		L.ArgError(n, "integer expected, got "+numString(float64(v)))
+	}
+	return i
+}
+
+// OptInteger is CheckInteger with def for an absent or nil argument.
+func OptInteger(L *lua.LState, n int, def int) int {
+	if L.Get(n) == lua.LNil {
+		return def
+	}
+	return CheckInteger(L, n)
 }
 
 // Bool returns a boolean option, def when unset.
@@ -188,18 +255,21 @@ func (o *Options) Time(key string) (t time.Time, ok bool) {
 	return t, true
 }
 
-// ParseDuration reads seconds (number or numeric string) or a duration string.
+// ParseDuration reads seconds (number or numeric string) or a duration
+// string. NaN, negative durations and those longer than a time.Duration
+// holds (about 292 years) are errors, never wrapped or truncated.
 func ParseDuration(v lua.LValue) (time.Duration, error) {
 	switch v := v.(type) {
 	case lua.LNumber:
-		if v < 0 {
-			return 0, fmt.Errorf("negative duration %v", v)
-		}
-		return time.Duration(float64(v) * float64(time.Second)), nil
+		return secondsDuration(float64(v), numString(float64(v)))
 	case lua.LString:
 		s := strings.TrimSpace(string(v))
-		if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 0 {
-			return time.Duration(f * float64(time.Second)), nil
+		f, err := strconv.ParseFloat(s, 64)
+		switch {
+		case err == nil && !math.IsNaN(f) && !math.IsInf(f, 0):
+			return secondsDuration(f, strconv.Quote(s))
+		case errors.Is(err, strconv.ErrRange) && f > 0:
+			return 0, fmt.Errorf("duration too long: %q", s)
 		}
 		d, err := time.ParseDuration(s)
 		if err != nil || d < 0 {
@@ -211,19 +281,35 @@ func ParseDuration(v lua.LValue) (time.Duration, error) {
 	}
 }
 
+// maxSeconds is the longest duration in seconds, as a float that converts
+// back without overflow.
+const maxSeconds = float64(math.MaxInt64/int64(time.Second)) - 1
+
+func secondsDuration(f float64, shown string) (time.Duration, error) {
+	switch {
+	case math.IsNaN(f):
+		return 0, fmt.Errorf("invalid duration nan (want seconds or e.g. \"10m\", \"1h30m\")")
+	case f < 0:
+		return 0, fmt.Errorf("negative duration %s", shown)
+	case f > maxSeconds:
+		return 0, fmt.Errorf("duration too long: %s seconds (at most %.0f)", shown, maxSeconds)
+	}
+	return time.Duration(f * float64(time.Second)), nil
+}
+
 // ParseTime reads Unix seconds, RFC 3339 (with or without zone), or a
-// duration before now.
+// duration before now. Times outside years 1 to 9999 (and NaN) are errors.
 func ParseTime(v lua.LValue, now time.Time) (time.Time, error) {
 	switch v := v.(type) {
 	case lua.LNumber:
-		return UnixTime(float64(v)), nil
+		return secondsTime(float64(v), numString(float64(v)))
 	case lua.LString:
 		s := strings.TrimSpace(string(v))
-		if f, err := strconv.ParseFloat(s, 64); err == nil {
-			return UnixTime(f), nil
+		if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) {
+			return secondsTime(f, strconv.Quote(s))
 		}
 		if d, err := time.ParseDuration(s); err == nil {
-			return now.Add(-d), nil
+			return checkTimeRange(now.Add(-d), strconv.Quote(s))
 		}
 		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
 			if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
@@ -234,6 +320,29 @@ func ParseTime(v lua.LValue, now time.Time) (time.Time, error) {
 	default:
 		return time.Time{}, fmt.Errorf("time expected, got %s", v.Type())
 	}
+}
+
+// The range of times options take: years 1 to 9999, as RFC 3339 writes them.
+const (
+	minUnix = -62135596800 // 0001-01-01T00:00:00Z
+	maxUnix = 253402300799 // 9999-12-31T23:59:59Z
+)
+
+func secondsTime(f float64, shown string) (time.Time, error) {
+	if math.IsNaN(f) {
+		return time.Time{}, fmt.Errorf("invalid time nan (want Unix seconds, RFC 3339, or a duration like \"10m\")")
+	}
+	if f < minUnix || f > maxUnix {
+		return time.Time{}, fmt.Errorf("time out of range: %s (want years 1 to 9999)", shown)
+	}
+	return UnixTime(f), nil
+}
+
+func checkTimeRange(t time.Time, shown string) (time.Time, error) {
+	if u := t.Unix(); u < minUnix || u > maxUnix {
+		return time.Time{}, fmt.Errorf("time out of range: %s (want years 1 to 9999)", shown)
+	}
+	return t, nil
 }
 
 // UnixTime converts fractional Unix seconds to a time.

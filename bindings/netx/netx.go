@@ -102,12 +102,15 @@ func luaRead(L *lua.LState) int {
 	)
 	switch v := L.Get(2).(type) {
 	case lua.LNumber:
-		b = make([]byte, int(v))
-		var n int
-		n, err = io.ReadFull(c.r, b)
-		b = b[:n]
-		if err == io.ErrUnexpectedEOF {
-			err = nil
+		n := luax.CheckInteger(L, 2)
+		if n < 0 {
+			L.ArgError(2, fmt.Sprintf("count must not be negative, got %d", n))
+		}
+		// Up to n bytes, fewer at the end of the stream; the buffer grows
+		// with what arrives, so a huge n reserves nothing.
+		b, err = io.ReadAll(io.LimitReader(c.r, int64(n)))
+		if err == nil && n > 0 && len(b) == 0 {
+			err = io.EOF
 		}
 	case *lua.LNilType, lua.LString:
 		switch format := strings.TrimPrefix(lua.LVAsString(v), "*"); format {

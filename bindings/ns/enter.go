@@ -217,9 +217,19 @@ func RunChild(newState func(safe bool) *lua.LState) (handled bool) {
 func checkTarget(L *lua.LState, n int) (t Target, failed int) {
 	switch v := L.Get(n).(type) {
 	case lua.LNumber:
-		return Target{PID: int(v), Subject: fmt.Sprintf("process %d", int(v))}, 0
+		p, ok := luax.Integer(v)
+		if !ok {
+			L.ArgError(n, "pid must be an integer")
+		}
+		if p <= 0 {
+			L.ArgError(n, "pid must be positive")
+		}
+		return Target{PID: p, Subject: fmt.Sprintf("process %d", p)}, 0
 	case lua.LString:
 		if p, err := strconv.Atoi(string(v)); err == nil {
+			if p <= 0 {
+				L.ArgError(n, "pid must be positive")
+			}
 			return Target{PID: p, Subject: fmt.Sprintf("process %d", p)}, 0
 		}
 		if ResolveTarget == nil {

@@ -25,20 +25,10 @@ func Loader(L *lua.LState) int {
 }
 
 // checkPIDTarget reads a target (a PID, or a container ref through
-// ResolveTarget) and raises when a PID is not positive. The caller closes
-// the target.
+// ResolveTarget); checkTarget raises when a PID is not a positive integer.
+// The caller closes the target.
 func checkPIDTarget(L *lua.LState, n int) (t Target, failed int) {
-	t, failed = checkTarget(L, n)
-	if failed != 0 {
-		return
-	}
-	if v, ok := L.Get(n).(lua.LNumber); ok && v != lua.LNumber(int(v)) {
-		L.ArgError(n, "pid must be an integer")
-	}
-	if t.PID <= 0 {
-		L.ArgError(n, "pid must be positive")
-	}
-	return t, 0
+	return checkTarget(L, n)
 }
 
 // of reads the namespaces of a target: those of the process pinned, when
