@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -30,6 +31,7 @@ func openBase(L *lua.LState, env *luax.Env) {
 		{Name: "help", Doc: "help([fn_or_module]) -- list modules, or print the doc of a function, module or method", Fn: baseHelp},
 		{Name: "fail", Doc: "fail(msg) -- end the run with a finding: message on stderr, exit code 3", Fn: baseFail},
 		{Name: "mkdir", Doc: "mkdir(path [, mode=0755]) --> true | nil, err: create a directory and its parents", Fn: baseMkdir, Unsafe: true},
+		{Name: "collectgarbage", Doc: `collectgarbage([opt="collect"]) -- Lua's: "collect" runs a full garbage collection and closes the streams and connections no Lua value refers to any more (a loop left with break); "count" --> the heap in KB`, Fn: baseCollectGarbage},
 		{Name: "playbook", Doc: "playbook{description=, args={{name=, help=, default=, optional=}...}} --> {args=, name=, description=}: declare and parse the script's arguments", Fn: basePlaybook},
 	})
 	luax.SetFuncs(L, g, testGlobals)
@@ -271,6 +273,32 @@ func baseSleep(L *lua.LState) int {
 	return 0
 }
 
+// collectgarbage lua collectgarbage([opt]) is Lua 5.1's, on Go's collector.
+// gopher-lua's runs runtime.GC() only; the cleanups that close abandoned
+// streams run after it on a goroutine of their own, so this one also
+// releases, and waits for, what the collection found unreachable.
+func baseCollectGarbage(L *lua.LState) int {
+	switch opt := L.OptString(1, "collect"); opt {
+	case "collect":
+		runtime.GC()
+		luax.Sweep(L)
+		L.Push(lua.LNumber(0))
+	case "step":
+		runtime.GC()
+		luax.Sweep(L)
+		L.Push(lua.LTrue) // a cycle finished
+	case "count":
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		L.Push(lua.LNumber(float64(ms.HeapAlloc) / 1024))
+	case "stop", "restart", "setpause", "setstepmul":
+		L.Push(lua.LNumber(0)) // Go's collector has no such knobs here
+	default:
+		L.ArgError(1, fmt.Sprintf("invalid option %q", opt))
+	}
+	return 1
+}
+
 // now lua now() returns fractional Unix seconds.
 func baseNow(L *lua.LState) int {
 	L.Push(luax.Seconds(time.Now()))
@@ -293,7 +321,7 @@ func baseHelp(L *lua.LState) int {
 			t := L.GetGlobal(name)
 			fmt.Fprintf(out, "  %-10s %s\n", name, strings.TrimPrefix(luax.Doc(L, t), name+": "))
 		}
-		fmt.Fprintln(out, "globals: pp emit print sleep now help fail playbook mkdir json")
+		fmt.Fprintln(out, "globals: pp emit print sleep now help fail playbook mkdir json collectgarbage")
 		fmt.Fprintln(out, "language: "+compatDoc)
 		fmt.Fprintln(out, "e.g. help(docker), help(docker.container), help(\"ctrsh.Container\")")
 		fmt.Fprintln(out, safeHelp)

@@ -7,12 +7,17 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	lua "github.com/yuin/gopher-lua"
+
 	"github.com/ctrsh/ctrsh/bindings/cgroup"
+	"github.com/ctrsh/ctrsh/bindings/luatest"
+	"github.com/ctrsh/ctrsh/bindings/luax"
 	"github.com/ctrsh/ctrsh/fixtures/testengine"
 	"github.com/ctrsh/ctrsh/fixtures/trees"
 )
@@ -245,5 +250,92 @@ func TestFixtureV2WatchOOM(t *testing.T) {
 	defer cancel()
 	if err := c.WatchOOM(ctx, func(cgroup.OOMEvent) bool { return true }); err == nil || !strings.Contains(err.Error(), "removed") {
 		t.Errorf("watch of a removed cgroup: %v", err)
+	}
+}
+
+// openFDs counts this process's open files.
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// A watch lets go of its eventfd or inotify instance, and its reader
+// goroutine, however it ends: its timeout, the callback returning false,
+// the callback raising an error, the statement's end.
+func TestWatchOOMReleasesItsFiles(t *testing.T) {
+	t.Run("v1-host", func(t *testing.T) {
+		c := memoryCgroup(t, 64<<20)
+		// An eventfd; no OOM happens, so the callback never runs here.
+		L := luatest.NewState(t)
+		L.SetGlobal("CG", lua.LString(c.Path))
+		watchReleases(t, L, "")
+	})
+	t.Run("v2-fixture", func(t *testing.T) {
+		root := trees.Unpack(t, "cgroupv2-systemd")
+		c, err := cgroup.ForPID(root, 2543)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir, _ := c.Dir("")
+		L := luatest.NewState(t)
+		luax.SetHostRoot(L, root)
+		L.SetGlobal("CG", lua.LString(c.Path))
+		watchReleases(t, L, dir)
+	})
+}
+
+// watchReleases runs watches of the cgroup CG in L; with dir (the cgroup's
+// directory in a fixture tree) it also changes memory.events there to
+// make the callback run.
+func watchReleases(t *testing.T, L *lua.LState, dir string) {
+	g0, fds0 := runtime.NumGoroutine(), openFDs(t)
+	check := func(how string) {
+		t.Helper()
+		for i := 0; i < 100 && (runtime.NumGoroutine() > g0 || openFDs(t) > fds0); i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if g, fds := runtime.NumGoroutine(), openFDs(t); g > g0 || fds > fds0 {
+			t.Errorf("after a watch ended by %s: %d goroutines (%d before), %d files open (%d before)", how, g, g0, fds, fds0)
+		}
+	}
+	run := func(timeout time.Duration, src string) error {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		L.SetContext(ctx)
+		defer L.RemoveContext()
+		return L.DoString(src)
+	}
+	if err := run(20*time.Second, `assert(cgroup.open(CG):watch_oom(function() end, {timeout = 0.05}))`); err != nil {
+		t.Fatal(err)
+	}
+	check("its timeout")
+	if err := run(50*time.Millisecond, `cgroup.open(CG):watch_oom(function() end)`); err == nil || !strings.Contains(err.Error(), "context deadline exceeded") {
+		t.Errorf("a watch at the statement's end: %v", err)
+	}
+	check("the statement's end")
+	if dir == "" {
+		return
+	}
+	for _, tc := range []struct{ how, fn, want string }{
+		{"the callback returning false", `function() return false end`, ""},
+		{"the callback raising", `function() error("boom") end`, "boom"},
+	} {
+		go func() {
+			time.Sleep(100 * time.Millisecond)
+			os.WriteFile(filepath.Join(dir, "memory.events"), []byte("low 0\nhigh 0\nmax 9\noom 9\noom_kill 9\n"), 0o644)
+		}()
+		err := run(20*time.Second, `local cg = cgroup.open(CG)
+			local ok, err = pcall(cg.watch_oom, cg, `+tc.fn+`, {timeout = 10})
+			if "`+tc.want+`" == "" then assert(ok == true and err == true, err)
+			else assert(not ok and err:find("`+tc.want+`"), err) end`)
+		if err != nil {
+			t.Errorf("%s: %v", tc.how, err)
+		}
+		os.WriteFile(filepath.Join(dir, "memory.events"), []byte("low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n"), 0o644)
+		check(tc.how)
 	}
 }

@@ -12,7 +12,7 @@ import (
 const doc = "events: the engine's event stream; survives engine restarts without losing or repeating events"
 
 var funcs = []luax.Func{
-	{Name: "stream", Doc: `events.stream{filters={type=, event=, container=, image=, label=}, since=, ["until"]=} --> iterator of {type, action, id, name, image, time, attributes}, close | nil, err  ("for ev in events.stream{...}"; a loop left with break stops with its statement, or call close())`, Fn: luaStream},
+	{Name: "stream", Doc: `events.stream{filters={type=, event=, container=, image=, label=}, since=, ["until"]=} --> iterator of {type, action, id, name, image, time, attributes}, close | nil, err  ("for ev in events.stream{...}"; a loop left with break lets go at the next collectgarbage(), the end of the statement, or when 16 newer streams are open; or call close())`, Fn: luaStream},
 	{Name: "watch", Doc: `events.watch(opts, fn) --> true | nil, err  (calls fn(ev) for each event until fn returns false, until opts["until"], or Ctrl-C)`, Fn: luaWatch},
 }
 
