@@ -5,11 +5,13 @@ package netx
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -29,11 +31,32 @@ func Loader(L *lua.LState) int {
 	return 1
 }
 
-// conn is a TCP connection with a buffered reader.
+// conn is a TCP connection with a buffered reader: the Value of a Conn
+// userdata. Its socket is released by conn:close(), by the end of the
+// statement that dialled it, or when the userdata is collected (see
+// luax.Hold), whichever comes first.
 type conn struct {
-	c net.Conn
-	r *bufio.Reader
+	c   net.Conn
+	r   *bufio.Reader
+	res *connResource
 }
+
+// connResource closes the socket once. It refers to the socket only, not to
+// the conn, so that the conn can be collected.
+type connResource struct {
+	c      net.Conn
+	stop   func() bool // unregisters the close at the statement's end
+	closed atomic.Bool
+}
+
+func (r *connResource) Release(error, bool) {
+	if r.closed.CompareAndSwap(false, true) {
+		r.stop()
+		r.c.Close()
+	}
+}
+
+func (r *connResource) Released() bool { return r.closed.Load() }
 
 var connType = &luax.Type{
 	Name: "ctrsh.Conn",
@@ -69,11 +92,14 @@ func luaDial(L *lua.LState) int {
 	if err != nil {
 		return luax.Fail(L, fmt.Errorf("dial %s: %w", addr, unwrapOp(err)))
 	}
-	// Ctrl-C and --timeout close the connection, which ends a blocked read.
-	ctx := luax.Ctx(L)
-	go func() { <-ctx.Done(); c.Close() }()
+	// Ctrl-C and --timeout close the connection, which ends a blocked read;
+	// no goroutine waits for that meanwhile.
+	res := &connResource{c: c}
+	res.stop = context.AfterFunc(luax.Ctx(L), func() { res.Release(nil, false) })
 	c.SetDeadline(time.Now().Add(timeout(L, o)))
-	connType.Push(L, &conn{c: c, r: bufio.NewReader(c)})
+	cn := &conn{c: c, r: bufio.NewReader(c), res: res}
+	luax.Hold(L, cn, res, false)
+	connType.Push(L, cn)
 	return 1
 }
 
@@ -143,7 +169,7 @@ func luaRead(L *lua.LState) int {
 
 func luaClose(L *lua.LState) int {
 	c := connType.Check(L, 1).(*conn)
-	c.c.Close()
+	c.res.Release(nil, true)
 	L.Push(lua.LTrue)
 	return 1
 }
