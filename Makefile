@@ -12,7 +12,7 @@ N ?= 20
 STATIC_BIN  ?= bin/ctrsh-static
 STATIC_TAGS ?= osusergo netgo sqlite_omit_load_extension
 
-.PHONY: build static test test-go engine engine-stop lint run demo bench clean generate bench-trace bench-journal
+.PHONY: build static test test-go fuzz engine engine-stop lint run demo bench clean generate bench-trace bench-journal
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ctrsh
@@ -21,9 +21,18 @@ static:
 	CGO_ENABLED=1 $(GO) build -tags '$(STATIC_TAGS)' -ldflags '$(LDFLAGS) -linkmode external -extldflags "-static"' -o $(STATIC_BIN) ./cmd/ctrsh
 	@if ldd $(STATIC_BIN) >/dev/null 2>&1; then echo "make static: $(STATIC_BIN) is dynamically linked" >&2; exit 1; fi
 
-# test starts (or reuses) the private test engine, then runs every test against it.
+# test starts (or reuses) the private test engine, then runs every test against it,
+# then fuzzes every Lua function for FUZZ_TEST_TIME (one target per go test -fuzz).
+FUZZ_TEST_TIME ?= 60s
+FUZZTIME ?= 10m
 test: build engine
 	. ./fixtures/engine.env && $(GO) test -count=1 -timeout 40m ./...
+	. ./fixtures/engine.env && $(GO) test -run='^$$' -fuzz='^FuzzLua$$' -fuzztime=$(FUZZ_TEST_TIME) -fuzzminimizetime=10x ./bindings
+
+# fuzz runs the Lua fuzz test longer (FUZZTIME); a failing input lands in
+# bindings/testdata/fuzz/FuzzLua and then runs with every go test.
+fuzz: engine
+	. ./fixtures/engine.env && $(GO) test -run='^$$' -fuzz='^FuzzLua$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=20x ./bindings
 
 # engine starts the private Docker engine and the private Podman service (fixtures/podman.sh:
 # the docker module is tested against Podman's Docker-compatible API too).
@@ -50,6 +59,7 @@ demo: build engine
 # bench compares ctrsh with the docker CLI on the private engine (N running containers).
 bench: build engine
 	. ./fixtures/engine.env && $(GO) run ./cmd/ctrsh-bench -n $(N) -ctrsh ./$(BIN)
+	. ./fixtures/engine.env && $(GO) test -run='^$$' -bench='^BenchmarkAbandonedStream$$' -benchtime=200x ./bindings
 
 # bench-trace measures what tracing costs an exec-heavy container (README, Tracing).
 bench-trace: engine

@@ -110,9 +110,16 @@ func unwrapOp(err error) error {
 	return err
 }
 
+// interruptible makes a blocked read or write of c return when the current
+// statement ends (the one that dialled c may be another: it closes c).
+func interruptible(L *lua.LState, c *conn) (stop func() bool) {
+	return context.AfterFunc(luax.Ctx(L), func() { c.c.SetDeadline(time.Unix(1, 0)) })
+}
+
 func luaWrite(L *lua.LState) int {
 	c := connType.Check(L, 1).(*conn)
 	s := L.CheckString(2)
+	defer interruptible(L, c)()
 	if _, err := io.WriteString(c.c, s); err != nil {
 		return luax.Fail(L, fmt.Errorf("write %s: %w", c.c.RemoteAddr(), unwrapOp(err)))
 	}
@@ -122,6 +129,7 @@ func luaWrite(L *lua.LState) int {
 
 func luaRead(L *lua.LState) int {
 	c := connType.Check(L, 1).(*conn)
+	defer interruptible(L, c)()
 	var (
 		b   []byte
 		err error
