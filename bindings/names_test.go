@@ -13,11 +13,13 @@ import (
 	"github.com/ctrsh/ctrsh/bindings/luax"
 )
 
+var callRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*([.:][A-Za-z_][A-Za-z0-9_]*)*`)
+
 // TestEveryFunctionNamesItselfInArgumentErrors calls every module function
 // and global of a full state with arguments of the wrong type, and every
 // method with a wrong self: each argument error names the function as Lua's
-// libraries do ('docker.containers', 'Container:logs', 'sleep'), however it
-// was called (directly, through pcall, as a method).
+// libraries do ('docker.containers', 'c:logs', 'sleep'; as help() does),
+// however it was called (directly, through pcall, as a method).
 func TestEveryFunctionNamesItselfInArgumentErrors(t *testing.T) {
 	var out strings.Builder
 	// No engine: a function that ignores its arguments fails fast.
@@ -90,15 +92,19 @@ func TestEveryFunctionNamesItselfInArgumentErrors(t *testing.T) {
 		if !ok || !strings.HasPrefix(string(name), "ctrsh.") {
 			return
 		}
-		short := strings.TrimPrefix(string(name), "ctrsh.")
 		list.ForEach(func(k, v lua.LValue) {
 			methods++
-			want := fmt.Sprintf("calling '%s:%s' on bad self (%s expected, got function)", short, k, name)
-			if msg := call(v.(*lua.LFunction), bad); !strings.Contains(msg, want) {
-				t.Errorf("%s:%s with a bad self: %q, want %q", short, k, msg, want)
+			// Named as its doc begins: c:logs{...} is 'c:logs'.
+			call0 := callRE.FindString(luax.Doc(L, v))
+			if !strings.HasSuffix(call0, ":"+k.String()) {
+				t.Errorf("%s method %s: its doc %q does not begin with its call", name, k, luax.Doc(L, v))
 			}
-			if msg := call(v.(*lua.LFunction)); !strings.Contains(msg, "on bad self ("+string(name)+" expected, got no value)") {
-				t.Errorf("%s:%s without self: %q", short, k, msg)
+			want := fmt.Sprintf("calling '%s' on bad self (%s expected, got function)", call0, name)
+			if msg := call(v.(*lua.LFunction), bad); !strings.Contains(msg, want) {
+				t.Errorf("%s with a bad self: %q, want %q", call0, msg, want)
+			}
+			if msg := call(v.(*lua.LFunction)); !strings.Contains(msg, "calling '"+call0+"' on bad self ("+string(name)+" expected, got no value)") {
+				t.Errorf("%s without self: %q", call0, msg)
 			}
 		})
 	})

@@ -7,6 +7,7 @@ package luax
 import (
 	"regexp"
 	"sort"
+	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -85,6 +86,17 @@ func (f Func) function(L *lua.LState, name string, method bool) *lua.LFunction {
 
 var callNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*([.:][A-Za-z_][A-Za-z0-9_]*)*`)
 
+// errName is how argument errors name f: as callName does when the call
+// its doc begins with ends with f's name ("c:logs", "io.read", "sleep"),
+// else def.
+func errName(f Func, def string) string {
+	n := callNameRE.FindString(f.Doc)
+	if n == f.Name || strings.HasSuffix(n, "."+f.Name) || strings.HasSuffix(n, ":"+f.Name) {
+		return n
+	}
+	return def
+}
+
 // callName is how messages name f: "c:exec", "ns.enter", "mkdir".
 func callName(f Func) string {
 	if s := callNameRE.FindString(f.Doc); s != "" {
@@ -106,10 +118,12 @@ func NewModule(L *lua.LState, name, doc string, funcs []Func) *lua.LTable {
 	return t
 }
 
-// SetFuncs adds funcs, with their docs, to an existing table (for globals:
-// their argument errors name them "print", "sleep").
+// SetFuncs adds funcs, with their docs, to an existing table (for globals
+// and Lua's own libraries: argument errors name them as their docs begin,
+// "print", "io.read", "file:read").
 func SetFuncs(L *lua.LState, t *lua.LTable, funcs []Func) {
 	for _, f := range funcs {
-		t.RawSetString(f.Name, f.function(L, f.Name, false))
+		n := errName(f, f.Name)
+		t.RawSetString(f.Name, f.function(L, n, strings.Contains(n, ":")))
 	}
 }

@@ -19,15 +19,17 @@ import (
 // error raised by fn's own frame; an error from a function fn calls in turn
 // (a callback, a nested module function) keeps the name that one gave it.
 // NewModule, SetFuncs and Type.Register wrap every function they register,
-// so modules name nothing per call.
+// so modules name nothing per call: "module.function", and globals and
+// methods as their docs begin ("sleep", "c:logs", "conn:read"; that is
+// also how help() and --safe name them).
 func Function(L *lua.LState, name string, fn lua.LGFunction) *lua.LFunction {
 	return named(L, name, false, fn)
 }
 
 // MethodFunction is Function for a method of a userdata type, named
-// "Container:logs". Its argument numbers count from the first argument
-// after self, as Lua numbers them for a call written c:logs(...), and a bad
-// self reads `calling 'Container:logs' on bad self (...)`.
+// "c:logs". Its argument numbers count from the first argument after self,
+// as Lua numbers them for a call written c:logs(...), and a bad self reads
+// `calling 'c:logs' on bad self (...)`.
 func MethodFunction(L *lua.LState, name string, fn lua.LGFunction) *lua.LFunction {
 	return named(L, name, true, fn)
 }

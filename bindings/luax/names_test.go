@@ -11,10 +11,10 @@ func TestRewriteArgError(t *testing.T) {
 	}{
 		{"x.lua:3: bad argument #1 to containers (table expected, got number)", "containers", "docker.containers", false,
 			"x.lua:3: bad argument #1 to 'docker.containers' (table expected, got number)", true},
-		{"bad argument #2 to (anonymous) (option \"tail\": integer expected, got 1.5)", "(anonymous)", "Container:logs", true,
-			"bad argument #1 to 'Container:logs' (option \"tail\": integer expected, got 1.5)", true},
-		{"x:1: bad argument #1 to logs (ctrsh.Container expected, got nil)", "logs", "Container:logs", true,
-			"x:1: calling 'Container:logs' on bad self (ctrsh.Container expected, got nil)", true},
+		{"bad argument #2 to (anonymous) (option \"tail\": integer expected, got 1.5)", "(anonymous)", "c:logs", true,
+			"bad argument #1 to 'c:logs' (option \"tail\": integer expected, got 1.5)", true},
+		{"x:1: bad argument #1 to logs (ctrsh.Container expected, got nil)", "logs", "c:logs", true,
+			"x:1: calling 'c:logs' on bad self (ctrsh.Container expected, got nil)", true},
 		{"bad argument #12 to <x.lua:4> (number expected, got nil)", "<x.lua:4>", "sleep", false,
 			"bad argument #12 to 'sleep' (number expected, got nil)", true},
 		// Not an argument error, or another function's: left alone.

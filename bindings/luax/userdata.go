@@ -31,7 +31,7 @@ func (t *Type) Register(L *lua.LState) *lua.LTable {
 	methods := L.NewTable()
 	var names []string
 	for _, m := range t.Methods {
-		methods.RawSetString(m.Name, m.function(L, t.ShortName()+":"+m.Name, true))
+		methods.RawSetString(m.Name, m.function(L, errName(m, t.ShortName()+":"+m.Name), true))
 		names = append(names, m.Name)
 	}
 	names = append(names, t.Fields...)
@@ -76,7 +76,8 @@ func (t *Type) Register(L *lua.LState) *lua.LTable {
 }
 
 // ShortName is the type's name without its "ctrsh." prefix ("Container"):
-// methods are named after it in argument errors ('Container:logs').
+// argument errors name a method whose doc does not begin with its call
+// ("c:logs{...}") after it: 'Container:logs'.
 func (t *Type) ShortName() string { return strings.TrimPrefix(t.Name, "ctrsh.") }
 
 // Push pushes v as a userdata of type t.

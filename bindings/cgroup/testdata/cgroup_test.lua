@@ -117,7 +117,7 @@ function TestWatchOOMOptions()
   local calls = 0
   assert.eq(cg:watch_oom(function() calls = calls + 1 end, {timeout = 0.1}), true)
   assert.eq(calls, 0)
-  assert.error_matches(function() cg:watch_oom("x") end, "bad argument #1 to 'Cgroup:watch_oom' %(function expected, got string%)")
+  assert.error_matches(function() cg:watch_oom("x") end, "bad argument #1 to 'cg:watch_oom' %(function expected, got string%)")
   assert.error_matches(function() cg:watch_oom(print, {bogus = 1}) end, "unknown option \"bogus\"")
   assert.error_matches(function() cg:watch_oom(print, {timeout = "soon"}) end, "option \"timeout\"")
 end

@@ -169,7 +169,7 @@ function TestExec()
 
   local res, err = c:exec{"/no/such/binary"}
   if res then assert.ne(res.code, 0) else assert.contains(err, "container") end
-  assert.error_matches(function() c:exec() end, "bad argument #1 to 'Container:exec' %(string or table expected, got no value%)")
+  assert.error_matches(function() c:exec() end, "bad argument #1 to 'c:exec' %(string or table expected, got no value%)")
   assert.error_matches(function() c:exec({"true"}, {bogus = 1}) end, "unknown option")
 end
 

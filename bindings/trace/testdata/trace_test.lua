@@ -225,7 +225,7 @@ function TestBadArguments()
   assert.error_matches(function() trace.stream("bogus") end, "unknown kind \"bogus\"")
   assert.error_matches(function() trace.stream({}) end, "bad argument #1")
   local c = assert(docker.container(engine.run(engine.busybox, "sleep", "1000")))
-  assert.error_matches(function() c:trace() end, "bad argument #2 to .*kind or array of kinds expected")
+  assert.error_matches(function() c:trace() end, "bad argument #1 to 'c:trace' %(kind or array of kinds expected")
   local it, err = trace.exec{container = "no-such-container-" .. uniq("x")}
   assert.is_nil(it)
   assert.matches(err, "no such container")
