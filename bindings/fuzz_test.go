@@ -32,9 +32,10 @@ import (
 // It runs as root on a shared machine, so what it can reach is fenced in:
 //   - methods are called only on values it made itself: its own container
 //     (labelled ctrsh.test=1, removed at the end, at most 64 processes and
-//     128 MiB), that container's init and cgroup, ctrsh's own process, and
-//     TCP connections to its own server on the loopback; never on what a
-//     call returned (docker.containers lists other people's containers);
+//     128 MiB), that container's init and cgroup, ctrsh's own process, TCP
+//     connections to its own server on the loopback, and io.stdout (the
+//     state's, which it discards); never on what a call returned
+//     (docker.containers lists other people's containers);
 //   - what runs commands or code is given only its own container (or
 //     harmless non-PIDs) as the target, and commands and chunks from a
 //     fixed harmless list (true, echo; return ..., error): c:exec, c:enter,
@@ -43,7 +44,8 @@ import (
 //     that cannot resolve), never the network;
 //   - mkdir is not called (it writes the host's filesystem), nor io and os;
 //   - everything else only reads (docker.container(ref) with a generated
-//     ref may read someone's container; it changes nothing).
+//     ref may read someone's container, trace.* what the kernel reports
+//     about every container; it changes nothing).
 //
 // A function that this list does not know fails the fuzz until someone
 // decides how to drive it safely.
@@ -110,7 +112,16 @@ var fuzzTargets = []fuzzTarget{
 	{name: "Cgroup:memory"}, {name: "Cgroup:cpu"}, {name: "Cgroup:pids"}, {name: "Cgroup:io"},
 	{name: "Cgroup:procs"}, {name: "Cgroup:oom_kills"}, {name: "Cgroup:watch_oom", opts: []string{"timeout"}},
 	{name: "Conn:write"}, {name: "Conn:read"}, {name: "Conn:close"},
+	{name: "Stream:write"}, {name: "Stream:flush"}, {name: "Stream:setvbuf"}, {name: "Stream:close"},
+	{name: "utf8.char"}, {name: "utf8.codepoint"}, {name: "utf8.codes"}, {name: "utf8.len"}, {name: "utf8.offset"},
+
+	// Tracing reads what the kernel reports; a stream ends with its call.
+	{name: "trace.exec", opts: traceOpts}, {name: "trace.exit", opts: traceOpts}, {name: "trace.oom", opts: traceOpts},
+	{name: "trace.connect", opts: traceOpts}, {name: "trace.open", opts: traceOpts}, {name: "trace.stream", opts: traceOpts},
+	{name: "Container:trace", opts: traceOpts},
 }
+
+var traceOpts = []string{"container", "duration", "until", "buffer", "path"}
 
 // notFuzzed are the functions of a state the fuzz leaves alone, and why.
 var notFuzzed = map[string]string{
@@ -291,7 +302,7 @@ var fuzzNumbers = []float64{0, -1, 1, 1.5, -0.5, 2, 9, 15, 64, 65, 100, 1e3, 1 <
 var fuzzStrings = []string{"", "x", "KILL", "SIGTERM", "9", "0", "-1", "1.5", "10m", "1h30m", "-5m", "2026-12-01T00:00:00Z",
 	"*l", "*a", "l", "a", "n", "{}", "[1,2", `{"a":1}`, "null", "net", "pid", "mnt", "uts", "ipc", "user", "cgroup", "time",
 	"bogus", "/", "/tmp", "/docker", "..", "../../..", "root", "nobody", "0:0", "a=b", "A=1", "%", "[", "(", "^tick$",
-	"label=ctrsh.test", "container", "running", "\x00", "\xff\xfe", strings.Repeat("y", 300)}
+	"label=ctrsh.test", "container", "running", "exec", "exit", "oom", "connect", "open", "\x00", "\xff\xfe", strings.Repeat("y", 300)}
 
 var fuzzFunctions = []string{"function() return false end", "function() error('fuzz') end", "function() end",
 	"function(ev) return ev.nope.x end", "function() return true end"}
@@ -339,7 +350,7 @@ func (fz *fuzzer) selves(L *lua.LState) (map[string]lua.LValue, error) {
 		if c.state ~= "running" and c.state ~= "paused" then assert(c:start()) end
 		assert(c:refresh())
 		_fuzz = {Container = c, Cgroup = assert(c:cgroup()), Conn = assert(net.dial(%q)),
-			Process = (c.pid > 0 and proc.get(c.pid)) or proc.self(), Self = proc.self()}
+			Process = (c.pid > 0 and proc.get(c.pid)) or proc.self(), Self = proc.self(), Stream = io.stdout}
 	`, fz.id, fz.addr))
 	if err != nil {
 		return nil, err
@@ -512,7 +523,7 @@ func (fz *fuzzer) value(L *lua.LState, d *decoder, tg fuzzTarget, selves map[str
 		L.Pop(1)
 		return v
 	default: // one of our own values (of any type)
-		keys := []string{"Container", "Cgroup", "Conn", "Process", "Self"}
+		keys := []string{"Container", "Cgroup", "Conn", "Process", "Self", "Stream"}
 		return selves[keys[int(d.byte())%len(keys)]]
 	}
 }
