@@ -280,12 +280,10 @@ func baseSleep(L *lua.LState) int {
 func baseCollectGarbage(L *lua.LState) int {
 	switch opt := L.OptString(1, "collect"); opt {
 	case "collect":
-		runtime.GC()
-		luax.Sweep(L)
+		luax.Collect(L)
 		L.Push(lua.LNumber(0))
 	case "step":
-		runtime.GC()
-		luax.Sweep(L)
+		luax.Collect(L)
 		L.Push(lua.LTrue) // a cycle finished
 	case "count":
 		var ms runtime.MemStats

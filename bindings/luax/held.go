@@ -170,6 +170,57 @@ func Sweep(L *lua.LState) {
 	}
 }
 
+// Collect is collectgarbage(): it runs a full garbage collection and
+// releases, and waits for, what it found unreachable (Sweep).
+//
+// gopher-lua keeps a call's frame in its state's call stack, as it was,
+// after the call returned, until a call at the same depth overwrites it: an
+// iterator called from a loop, left with break, in a function that has
+// returned since, stays reachable from the frame above the caller's. So
+// before collecting, Collect overwrites the frames above its own with
+// calls of a function that refers to nothing (as many as the stack allows,
+// at most staleFrames), and forgets the threads kept for protected calls
+// (whose frames are the same; new ones are made when needed).
+func Collect(L *lua.LState) {
+	depth := 0
+	for ; ; depth++ {
+		if _, ok := L.GetStack(depth); !ok {
+			break
+		}
+	}
+	limit := L.Options.CallStackSize
+	if limit <= 0 {
+		limit = lua.CallStackSize
+	}
+	if n := min(staleFrames, limit-depth-2); n > 0 {
+		var fill *lua.LFunction
+		fill = L.NewFunction(func(L *lua.LState) int {
+			if n := L.ToInt(1); n > 1 {
+				L.Push(fill)
+				L.Push(lua.LNumber(n - 1))
+				L.Call(1, 0)
+			}
+			return 0
+		})
+		L.Push(fill)
+		L.Push(lua.LNumber(n))
+		L.Call(1, 0)
+	}
+	if ud, ok := L.G.Registry.RawGetString(protectedKey).(*lua.LUserData); ok {
+		if p, ok := ud.Value.(*protected); ok {
+			// (Popping leaves the slices' spare elements as they were.)
+			clear(p.free[:cap(p.free)])
+			p.free = p.free[:0]
+			clear(p.active[len(p.active):cap(p.active)])
+		}
+	}
+	runtime.GC()
+	Sweep(L)
+}
+
+// staleFrames bounds the call frames above its own that Collect clears.
+const staleFrames = 100
+
 // OpenResources counts the resources of L not released yet: bounded ones
 // (streams) and all.
 func OpenResources(L *lua.LState) (bounded, all int) {

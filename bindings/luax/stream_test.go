@@ -142,3 +142,34 @@ func TestStreamCloseEndsIt(t *testing.T) {
 		t.Errorf("%d streams open after Close", bounded)
 	}
 }
+
+// A loop left with break inside a function that returned, or inside a
+// pcall, leaves the iterator in call frames above the caller's (gopher-lua
+// keeps popped frames as they were): collectgarbage() still releases it.
+func TestSweepReachesIteratorsOfReturnedCalls(t *testing.T) {
+	L := lua.NewState()
+	defer L.Close()
+	OpenProtected(L)
+	var b blocking
+	L.SetGlobal("open", L.NewFunction(func(L *lua.LState) int { return b.open(L).Push(L) }))
+	L.SetGlobal("running", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LNumber(b.running.Load()))
+		return 1
+	}))
+	L.SetGlobal("sweep", L.NewFunction(func(L *lua.LState) int { Collect(L); return 0 }))
+	if err := L.DoString(`
+		local function leave() for v in open() do n = v break end end
+		local function deeper(k) if k == 0 then return leave() end deeper(k - 1) end
+		leave()
+		deeper(10)
+		pcall(leave)
+		pcall(deeper, 5)
+		sweep()
+		after = running()
+	`); err != nil {
+		t.Fatal(err)
+	}
+	if n := L.GetGlobal("after").(lua.LNumber); n != 0 {
+		t.Errorf("%v producers running after the collection, want 0", n)
+	}
+}
