@@ -171,7 +171,8 @@ func utf8Codes(L *lua.LState) int {
 	if isCont(s, 0) {
 		L.ArgError(1, "invalid UTF-8 code")
 	}
-	L.Push(L.NewFunction(func(L *lua.LState) int {
+	// Named as Lua 5.4 names it when it is called with bad arguments.
+	L.Push(luax.Function(L, "for iterator", func(L *lua.LState) int {
 		s := L.CheckString(1)
 		n := int(L.CheckInt64(2))
 		if n < 0 {
