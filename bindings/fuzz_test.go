@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -17,6 +19,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/ctrsh/ctrsh/bindings"
+	"github.com/ctrsh/ctrsh/bindings/journal"
 	"github.com/ctrsh/ctrsh/bindings/luax"
 	"github.com/ctrsh/ctrsh/fixtures/testengine"
 )
@@ -33,15 +36,18 @@ import (
 //   - methods are called only on values it made itself: its own container
 //     (labelled ctrsh.test=1, removed at the end, at most 64 processes and
 //     128 MiB), that container's init and cgroup, ctrsh's own process, TCP
-//     connections to its own server on the loopback, and io.stdout (the
-//     state's, which it discards); never on what a call returned
+//     connections to its own server on the loopback, io.stdout (the
+//     state's, which it discards), and a journal of its own (an empty one
+//     in its temporary directory, also $CTRSH_JOURNAL); never on what a
+//     call returned
 //     (docker.containers lists other people's containers);
 //   - what runs commands or code is given only its own container (or
 //     harmless non-PIDs) as the target, and commands and chunks from a
 //     fixed harmless list (true, echo; return ..., error): c:exec, c:enter,
 //     c:run, ns.enter, ns.run; and allow_host is never passed;
 //   - net.dial and net.http_get reach only its own servers (or addresses
-//     that cannot resolve), never the network;
+//     that cannot resolve), never the network; journal.open only files in
+//     its own temporary directory;
 //   - mkdir is not called (it writes the host's filesystem), nor io and os;
 //   - everything else only reads (docker.container(ref) with a generated
 //     ref may read someone's container, trace.* what the kernel reports
@@ -61,12 +67,13 @@ func FuzzLua(f *testing.F) {
 
 // Kinds of fuzz targets: how their arguments are made.
 const (
-	generic   = iota // any generated values
-	cmdArgs          // (cmd, opts): cmd from a harmless list
-	chunkArgs        // (chunk, ...): chunk from a harmless list
-	nsTarget         // (target, cmd or chunk, ...): target is our container
-	dialArgs         // (addr, opts): our server's address
-	urlArgs          // (url, opts): our server's URL
+	generic     = iota // any generated values
+	cmdArgs            // (cmd, opts): cmd from a harmless list
+	chunkArgs          // (chunk, ...): chunk from a harmless list
+	nsTarget           // (target, cmd or chunk, ...): target is our container
+	dialArgs           // (addr, opts): our server's address
+	urlArgs            // (url, opts): our server's URL
+	journalPath        // (path): our journal, or files that are not one
 )
 
 type fuzzTarget struct {
@@ -119,7 +126,15 @@ var fuzzTargets = []fuzzTarget{
 	{name: "trace.exec", opts: traceOpts}, {name: "trace.exit", opts: traceOpts}, {name: "trace.oom", opts: traceOpts},
 	{name: "trace.connect", opts: traceOpts}, {name: "trace.open", opts: traceOpts}, {name: "trace.stream", opts: traceOpts},
 	{name: "Container:trace", opts: traceOpts},
+
+	// The journal: read-only, of the fuzz's own file ($CTRSH_JOURNAL).
+	{name: "journal.events", opts: journalOpts}, {name: "journal.samples", opts: journalOpts},
+	{name: "journal.open", kind: journalPath}, {name: "journal.path"},
+	{name: "Journal:events", opts: journalOpts}, {name: "Journal:samples", opts: journalOpts}, {name: "Journal:close"},
+	{name: "Container:history", opts: journalOpts},
 }
+
+var journalOpts = []string{"since", "until", "container", "action", "source", "type", "limit"}
 
 var traceOpts = []string{"container", "duration", "until", "buffer", "path"}
 
@@ -136,16 +151,31 @@ var (
 )
 
 type fuzzer struct {
-	id      string // our container
-	addr    string // our TCP server
-	url     string // our HTTP server
-	closed  string // a loopback port nothing listens on
-	targets []fuzzTarget
+	journals []string // paths for journal.open: ours, and others that are not journals
+	id       string   // our container
+	addr     string   // our TCP server
+	url      string   // our HTTP server
+	closed   string   // a loopback port nothing listens on
+	targets  []fuzzTarget
 }
 
 func newFuzzer(f *testing.F) *fuzzer {
 	host := testengine.Host(f)
 	fz := &fuzzer{targets: fuzzTargets}
+	// A journal of our own, and the default journal is it.
+	dir := f.TempDir()
+	jpath := filepath.Join(dir, "journal.db")
+	store, err := journal.Open(context.Background(), jpath)
+	if err != nil {
+		f.Fatal(err)
+	}
+	store.Close()
+	f.Setenv("CTRSH_JOURNAL", jpath)
+	notJournal := filepath.Join(dir, "not-a-journal")
+	if err := os.WriteFile(notJournal, []byte("SQLite format 3\x00 but not really"), 0o600); err != nil {
+		f.Fatal(err)
+	}
+	fz.journals = []string{jpath, notJournal, dir, filepath.Join(dir, "missing.db"), "", " "}
 	fz.id = testengine.Run(f, "--pids-limit", "64", "--memory", "128m", testengine.BusyboxImage,
 		"sh", "-c", "while true; do echo tick; echo err >&2; sleep 0.5; done")
 
@@ -360,7 +390,8 @@ func (fz *fuzzer) selves(L *lua.LState) (map[string]lua.LValue, error) {
 		if c.state ~= "running" and c.state ~= "paused" then assert(c:start()) end
 		assert(c:refresh())
 		_fuzz = {Container = c, Cgroup = assert(c:cgroup()), Conn = assert(net.dial(%q)),
-			Process = (c.pid > 0 and proc.get(c.pid)) or proc.self(), Self = proc.self(), Stream = io.stdout}
+			Process = (c.pid > 0 and proc.get(c.pid)) or proc.self(), Self = proc.self(), Stream = io.stdout,
+			Journal = assert(journal.open(journal.path()))}
 	`, fz.id, fz.addr))
 	if err != nil {
 		return nil, err
@@ -408,6 +439,9 @@ func (fz *fuzzer) call(L *lua.LState, d *decoder, tg fuzzTarget, selves map[stri
 		n -= 2
 	case dialArgs:
 		args = append(args, lua.LString([]string{fz.addr, fz.closed, "", "nonsense", "127.0.0.1:0", "[::1]:1", "127.0.0.1"}[int(d.byte())%7]))
+		n--
+	case journalPath:
+		args = append(args, lua.LString(fz.journals[int(d.byte())%len(fz.journals)]))
 		n--
 	case urlArgs:
 		args = append(args, lua.LString([]string{fz.url + "/", fz.url + "/x?y=1", "http://" + fz.closed + "/", "", "ftp://127.0.0.1/",
@@ -533,7 +567,7 @@ func (fz *fuzzer) value(L *lua.LState, d *decoder, tg fuzzTarget, selves map[str
 		L.Pop(1)
 		return v
 	default: // one of our own values (of any type)
-		keys := []string{"Container", "Cgroup", "Conn", "Process", "Self", "Stream"}
+		keys := []string{"Container", "Cgroup", "Conn", "Process", "Self", "Stream", "Journal"}
 		return selves[keys[int(d.byte())%len(keys)]]
 	}
 }
