@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -193,5 +194,40 @@ io.read()
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("ctrsh: %v; stderr: %s", err, stderr.String())
+	}
+}
+
+// Misuse that used to end a run with exit 70 (a Go panic) or be silently
+// truncated raises an error naming the function: exit 1, the message on
+// stderr.
+func TestMisuseRaisesNamingTheFunction(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	id := testengine.Run(t, testengine.BusyboxImage, "sleep", "300")
+	for _, tc := range []struct{ src, want string }{
+		{fmt.Sprintf(`local conn = assert(net.dial(%q)) conn:read(-1)`, l.Addr()),
+			`bad argument #1 to 'conn:read' (count must not be negative, got -1)`},
+		{fmt.Sprintf(`local conn = assert(net.dial(%q)) conn:read(2^60)`, l.Addr()),
+			`bad argument #1 to 'conn:read' (integer expected, got 1.1529215046068e+18)`},
+		{fmt.Sprintf(`local c = assert(docker.container(%q)) for l in c:logs{tail = 1.5} do end`, id),
+			`bad argument #1 to 'c:logs' (option "tail": integer expected, got 1.5)`},
+		{`docker.containers(5)`, `bad argument #1 to 'docker.containers' (table expected, got number)`},
+	} {
+		r := ctrshEnv(t, engineEnv(t), "", "-e", tc.src)
+		if r.code != 1 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("ctrsh -e %q: exit %d, stderr %q; want exit 1 and %q", tc.src, r.code, r.stderr, tc.want)
+		}
 	}
 }
