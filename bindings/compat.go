@@ -43,11 +43,7 @@ func openCompat(L *lua.LState) {
 			})
 		}
 	}
-	if load, ok := g.RawGetString("load").(*lua.LFunction); ok && load.IsG {
-		luax.SetFuncs(L, g, []luax.Func{
-			{Name: "load", Doc: "load(chunk [, chunkname [, mode [, env]]]) --> function | nil, err: chunk is a string or a function returning pieces (strings: Lua 5.2)", Fn: baseLoad(load.GFunction)},
-		})
-	}
+	openLoaders(L)
 	g.RawSetString("utf8", openUTF8(L))
 	openIOCompat(L)
 }
@@ -120,31 +116,3 @@ func stringRep(stock lua.LGFunction) lua.LGFunction {
 	}
 }
 
-// load lua load(chunk [, chunkname [, mode [, env]]]) also takes the chunk
-// as a string, and an environment for it, as Lua 5.2 does; with a
-// function it is gopher-lua's.
-func baseLoad(stock lua.LGFunction) lua.LGFunction {
-	return func(L *lua.LState) int {
-		src, ok := L.Get(1).(lua.LString)
-		if !ok {
-			return stock(L)
-		}
-		name := L.OptString(2, "<string>")
-		if mode := L.OptString(3, "bt"); !strings.Contains(mode, "t") {
-			L.Push(lua.LNil)
-			L.Push(lua.LString("attempt to load a text chunk (mode is '" + mode + "')"))
-			return 2
-		}
-		fn, err := L.Load(strings.NewReader(string(src)), name)
-		if err != nil {
-			L.Push(lua.LNil)
-			L.Push(lua.LString(err.Error()))
-			return 2
-		}
-		if env, ok := L.Get(4).(*lua.LTable); ok {
-			fn.Env = env
-		}
-		L.Push(fn)
-		return 1
-	}
-}

@@ -76,7 +76,7 @@ func installRequire(L *lua.LState, env *luax.Env) {
 				}
 				L.RaiseError("require %q: %v", name, err)
 			}
-			fn, err := L.Load(bytes.NewReader(f.Source), p)
+			fn, err := luax.Load(L, bytes.NewReader(f.Source), p)
 			if err != nil {
 				L.RaiseError("require %q: %v", name, err)
 			}

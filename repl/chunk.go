@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ctrsh/ctrsh/bindings/luax"
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
 )
@@ -58,13 +59,13 @@ func compileChunk(src string) chunk {
 	// error (as in Lua), while a long string or comment left open is not.
 	exprAST, exprErr := parse.Parse(strings.NewReader("return "+src+"\n"), chunkName)
 	if exprErr == nil {
-		if proto, err := lua.Compile(exprAST, chunkName); err == nil {
+		if proto, err := luax.CompileAST(exprAST, chunkName); err == nil {
 			return chunk{verdict: ready, proto: proto, expr: true}
 		}
 	}
 	stmtAST, stmtErr := parse.Parse(strings.NewReader(src+"\n"), chunkName)
 	if stmtErr == nil {
-		proto, err := lua.Compile(stmtAST, chunkName)
+		proto, err := luax.CompileAST(stmtAST, chunkName)
 		if err != nil {
 			return chunk{verdict: invalid, err: fmt.Errorf("%s: %v", chunkName, err)}
 		}

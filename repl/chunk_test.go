@@ -1,6 +1,8 @@
 package repl
 
 import (
+	lua "github.com/yuin/gopher-lua"
+
 	"strings"
 	"testing"
 )
@@ -75,5 +77,25 @@ func TestCompileChunkEOFMessage(t *testing.T) {
 	}
 	if got, want := c.err.Error(), "stdin:2: syntax error at end of input"; got != want {
 		t.Errorf("err %q, want %q", got, want)
+	}
+}
+
+// A statement typed at the prompt is compiled through luax (gopher-lua's own
+// compiler miscompiles a loop whose body starts with break: luax/compile.go).
+func TestCompileChunkLoopStartingWithBreak(t *testing.T) {
+	src := "local function gen() local i = 0 return function() i = i + 1 if i < 5 then return i end end end\n" +
+		"n = 0\nfor i = 1, 120 do for l in gen() do break end; if i % 50 == 0 then n = n + 1 end end"
+	c := compileChunk(src)
+	if c.verdict != ready {
+		t.Fatalf("verdict %v, err %v", c.verdict, c.err)
+	}
+	L := lua.NewState()
+	defer L.Close()
+	L.Push(L.NewFunctionFromProto(c.proto))
+	if err := L.PCall(0, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := L.GetGlobal("n"); n.String() != "2" {
+		t.Errorf("n = %v, want 2", n)
 	}
 }

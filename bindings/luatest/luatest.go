@@ -130,7 +130,7 @@ func newState(t *testing.T, cfg *config) *lua.LState {
 	}
 	L := bindings.New(env)
 	t.Cleanup(L.Close)
-	fn, err := L.Load(strings.NewReader(assertSrc), "luatest/assert.lua")
+	fn, err := luax.Load(L, strings.NewReader(assertSrc), "luatest/assert.lua")
 	if err != nil {
 		t.Fatalf("luatest: assert module: %v", err)
 	}

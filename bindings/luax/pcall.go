@@ -323,7 +323,7 @@ func CallByParam(L *lua.LState, cp lua.P, args ...lua.LValue) error {
 
 // DoString is L.DoString through PCall.
 func DoString(L *lua.LState, src string) error {
-	fn, err := L.LoadString(src)
+	fn, err := LoadString(L, src)
 	if err != nil {
 		return err
 	}
@@ -333,7 +333,7 @@ func DoString(L *lua.LState, src string) error {
 
 // DoFile is L.DoFile through PCall.
 func DoFile(L *lua.LState, path string) error {
-	fn, err := L.LoadFile(path)
+	fn, err := LoadFile(L, path)
 	if err != nil {
 		return err
 	}

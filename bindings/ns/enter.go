@@ -180,7 +180,7 @@ func RunChild(newState func(safe bool) *lua.LState) (handled bool) {
 		nsenter.ChildFail("the chunk: malformed payload")
 		return true
 	}
-	fn, err := L.Load(strings.NewReader(vals[0].String()), vals[1].String())
+	fn, err := luax.Load(L, strings.NewReader(vals[0].String()), vals[1].String())
 	if err != nil {
 		nsenter.ChildFail(err.Error())
 		return true

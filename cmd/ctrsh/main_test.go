@@ -190,3 +190,23 @@ func TestSignalExitCode(t *testing.T) {
 		t.Errorf("after SIGTERM: %v, want exit status 143 (stderr %q)", err, stdout.String())
 	}
 }
+
+// A script's loops compile right (luax/compile.go): the loop, from
+// -e, a file and standard input.
+func TestScriptLoopStartingWithBreak(t *testing.T) {
+	src := "local function gen() local i = 0 return function() i = i + 1 if i < 5 then return i end end end\n" +
+		"local n = 0\nfor i = 1, 120 do for l in gen() do break end; if i % 50 == 0 then n = n + 1 end end\nprint(n)"
+	file := filepath.Join(t.TempDir(), "loop.lua")
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, r := range map[string]result{
+		"-e":    ctrsh(t, "", "-e", src),
+		"file":  ctrsh(t, "", file),
+		"stdin": ctrsh(t, src),
+	} {
+		if r.code != 0 || r.stdout != "2\n" {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want 2", name, r.code, r.stdout, r.stderr)
+		}
+	}
+}

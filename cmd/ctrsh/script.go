@@ -13,7 +13,6 @@ import (
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
-	"github.com/yuin/gopher-lua/parse"
 
 	"github.com/ctrsh/ctrsh/bindings"
 	"github.com/ctrsh/ctrsh/bindings/luax"
@@ -82,11 +81,7 @@ func runChunk(env *luax.Env, o *options, c chunk, setup ...func(L *lua.LState)) 
 // compile parses src as a chunk named name ("@file", "=stdin").
 func compile(src, name string) (*lua.FunctionProto, error) {
 	chunkName := strings.TrimPrefix(strings.TrimPrefix(name, "@"), "=")
-	stmts, err := parse.Parse(strings.NewReader(src), chunkName)
-	if err != nil {
-		return nil, err
-	}
-	return lua.Compile(stmts, chunkName)
+	return luax.Compile(strings.NewReader(src), chunkName)
 }
 
 // setArgs sets Lua's arg table: arg[0] is the script, arg[1..] its arguments,
