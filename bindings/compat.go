@@ -115,4 +115,3 @@ func stringRep(stock lua.LGFunction) lua.LGFunction {
 		return 1
 	}
 }
-
