@@ -15,9 +15,6 @@ import (
 	"strings"
 	"time"
 
-	eventtypes "github.com/moby/moby/api/types/events"
-	"github.com/moby/moby/client"
-
 	"github.com/ctrsh/ctrsh/bindings/docker"
 )
 
@@ -57,58 +54,75 @@ var (
 	QueueSize = 4096
 )
 
+// Source is an event stream that a Subscription makes resumable: the
+// Docker Engine's (EngineSource), a CRI runtime's (the cri module's).
+type Source interface {
+	// Connect opens the stream of the events after since (Unix
+	// nanoseconds; 0: from now), or fails when the source does not answer.
+	// A source without history starts from now whatever since says (the
+	// container list comparison after a reconnect covers the gap). The
+	// stream is registered when Connect returns.
+	Connect(ctx context.Context, since int64) (*Conn, error)
+	// List reads every container's state (for the comparison after a
+	// reconnect).
+	List(ctx context.Context) (map[string]ContainerState, error)
+}
+
+// Conn is one connection of a Source: its events until Err delivers (nil
+// or io.EOF: the stream ended; at Options.Until when the source honours
+// it). Close ends it.
+type Conn struct {
+	Events <-chan Event
+	Err    <-chan error
+	Close  func()
+}
+
 // Subscription is an open, resumable event stream.
 type Subscription struct {
-	e    *docker.Engine
+	src  Source
 	o    Options
 	ctx  context.Context
 	stop context.CancelFunc
 
-	// engineFilters are sent to the engine; Go applies o.Filters to all.
-	engineFilters client.Filters
-	reconcile     bool // containers are among the types: track their states
+	reconcile bool // containers are among the types: track their states
 
-	res    client.EventsResult
-	cancel context.CancelFunc // of the current connection
+	conn *Conn // the current connection; nil while reconnecting
 
 	dedup dedup
-	known map[string]containerState // id → state, as last seen
+	known map[string]ContainerState // id → state, as last seen
 }
 
-type containerState struct {
+// ContainerState is a container as the comparison after a reconnect sees
+// it.
+type ContainerState struct {
 	State, Name, Image string
 	Labels             map[string]string
 }
 
-// Subscribe opens the stream (the engine registers the subscriber before
-// Subscribe returns, so nothing that happens after is missed), then reads
-// the container list it will compare after reconnects.
+// Subscribe opens the engine's stream (the engine registers the subscriber
+// before Subscribe returns, so nothing that happens after is missed), then
+// reads the container list it will compare after reconnects.
 func Subscribe(ctx context.Context, e *docker.Engine, o Options) (*Subscription, error) {
+	return SubscribeTo(ctx, EngineSource(e, o), o)
+}
+
+// SubscribeTo is Subscribe to any source: o.Filters are applied here to
+// every event, whatever the source applied itself.
+func SubscribeTo(ctx context.Context, src Source, o Options) (*Subscription, error) {
 	ctx, stop := context.WithCancel(ctx)
-	s := &Subscription{e: e, o: o, ctx: ctx, stop: stop, engineFilters: client.Filters{}}
+	s := &Subscription{src: src, o: o, ctx: ctx, stop: stop}
 	types := o.Filters["type"]
 	s.reconcile = len(types) == 0 || contains(types, "container")
-	for k, vs := range o.Filters {
-		if k == "event" && s.reconcile {
-			// Container state changes must be seen to be tracked; the
-			// event filter is applied here instead.
-			continue
-		}
-		if k == "event" && e.Runtime() == "podman" {
-			vs = podmanFilterActions(vs)
-		}
-		s.engineFilters.Add(k, vs...)
-	}
-	since := ""
+	var since int64
 	if !o.Since.IsZero() {
-		since = nanoString(o.Since.UnixNano())
+		since = o.Since.UnixNano()
 	}
 	if err := s.connect(since); err != nil {
 		stop()
 		return nil, err
 	}
 	if s.reconcile {
-		known, err := s.list()
+		known, err := s.src.List(s.ctx)
 		if err != nil {
 			s.Close()
 			return nil, err
@@ -123,43 +137,13 @@ func (s *Subscription) Close() {
 	s.stop()
 }
 
-func (s *Subscription) connect(since string) error {
-	ctx, cancel := context.WithCancel(s.ctx)
-	opts := client.EventsListOptions{Since: since, Filters: s.engineFilters}
-	if !s.o.Until.IsZero() && s.e.Runtime() != "podman" {
-		// (Podman answers a since+until window with nothing: see podman.go.)
-		opts.Until = nanoString(s.o.Until.UnixNano())
-	}
-	res := s.e.Events(ctx, opts)
-	// Events returns once the engine answered (or failed): a failure is
-	// already in Err.
-	select {
-	case err := <-res.Err:
-		cancel()
-		if err == nil {
-			err = io.EOF
-		}
-		return fmt.Errorf("docker events: %w", s.e.Err(err))
-	default:
-	}
-	s.res, s.cancel = res, cancel
-	return nil
-}
-
-func (s *Subscription) list() (map[string]containerState, error) {
-	res, err := s.e.ContainerList(s.ctx, client.ContainerListOptions{All: true})
+func (s *Subscription) connect(since int64) error {
+	conn, err := s.src.Connect(s.ctx, since)
 	if err != nil {
-		return nil, fmt.Errorf("docker events: listing containers: %w", s.e.Err(err))
+		return err
 	}
-	out := make(map[string]containerState, len(res.Items))
-	for _, c := range res.Items {
-		name := ""
-		if len(c.Names) > 0 {
-			name = strings.TrimPrefix(c.Names[0], "/")
-		}
-		out[c.ID] = containerState{State: string(c.State), Name: name, Image: c.Image, Labels: c.Labels}
-	}
-	return out, nil
+	s.conn = conn
+	return nil
 }
 
 // nanoString formats Unix nanoseconds as the API's "seconds.nanoseconds".
@@ -189,6 +173,11 @@ type Sender interface {
 // event as soon as there is room again.
 func (s *Subscription) Run(out Sender) error {
 	defer s.Close()
+	defer func() {
+		if s.conn != nil {
+			s.conn.Close()
+		}
+	}()
 	stopAfter := context.AfterFunc(out.Context(), s.stop)
 	defer stopAfter()
 	var dropped int
@@ -207,7 +196,7 @@ func (s *Subscription) Run(out Sender) error {
 		}
 	}
 	var (
-		pending   map[string]containerState // the list read after a reconnect, not compared yet
+		pending   map[string]ContainerState // the list read after a reconnect, not compared yet
 		pendingAt int64
 		settle    <-chan time.Time
 		retry     <-chan time.Time
@@ -221,7 +210,6 @@ func (s *Subscription) Run(out Sender) error {
 	}
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
-	end := s.podmanUntil()
 	reconcileNow := func() {
 		for _, ev := range diff(s.known, pending, pendingAt) {
 			if match(s.o.Filters, ev) {
@@ -231,16 +219,14 @@ func (s *Subscription) Run(out Sender) error {
 		s.known, pending, settle = pending, nil, nil
 	}
 	for {
-		var msgs <-chan eventtypes.Message
+		var msgs <-chan Event
 		var errs <-chan error
-		if s.cancel != nil {
-			msgs, errs = s.res.Messages, s.res.Err
+		if s.conn != nil {
+			msgs, errs = s.conn.Events, s.conn.Err
 		}
 		select {
 		case <-s.ctx.Done():
 			return s.ctx.Err()
-		case <-end:
-			return nil
 		case <-tick.C:
 			if dropped > 0 {
 				deliver0 := Event{Type: "ctrsh", Action: "overflow", TimeNano: time.Now().UnixNano(),
@@ -251,14 +237,7 @@ func (s *Subscription) Run(out Sender) error {
 			}
 		case <-settle:
 			reconcileNow()
-		case m := <-msgs:
-			ev := fromMessage(m)
-			if s.e.Runtime() == "podman" {
-				fromPodman(&ev)
-				if !s.o.Until.IsZero() && ev.TimeNano > s.o.Until.UnixNano() {
-					continue
-				}
-			}
+		case ev := <-msgs:
 			if pending != nil && ev.TimeNano > pendingAt {
 				reconcileNow()
 			}
@@ -276,8 +255,8 @@ func (s *Subscription) Run(out Sender) error {
 				deliver(ev)
 			}
 		case err := <-errs:
-			s.cancel()
-			s.cancel = nil
+			s.conn.Close()
+			s.conn = nil
 			if s.ctx.Err() != nil {
 				return s.ctx.Err()
 			}
@@ -289,7 +268,7 @@ func (s *Subscription) Run(out Sender) error {
 				if err == nil {
 					err = io.EOF
 				}
-				status("engine_down", map[string]string{"error": s.e.Err(err).Error()})
+				status("engine_down", map[string]string{"error": err.Error()})
 			}
 			// An engine restart or a reset connection: reconnect.
 			retry = time.After(backoff)
@@ -306,7 +285,7 @@ func (s *Subscription) Run(out Sender) error {
 				status("engine_up", map[string]string{})
 			}
 			if s.reconcile {
-				list, err := s.list()
+				list, err := s.src.List(s.ctx)
 				if err == nil {
 					if pending != nil {
 						reconcileNow()
@@ -322,33 +301,14 @@ func (s *Subscription) Run(out Sender) error {
 // resume reconnects from the last delivered event's time (less a second of
 // slack; dedup drops what was delivered already).
 func (s *Subscription) resume() error {
-	since := ""
+	var since int64
 	switch {
 	case s.dedup.last != 0:
-		since = nanoString(s.dedup.last - int64(time.Second))
+		since = s.dedup.last - int64(time.Second)
 	case !s.o.Since.IsZero():
-		since = nanoString(s.o.Since.UnixNano())
-	}
-	if err := s.e.Ping(s.ctx); err != nil {
-		return err
+		since = s.o.Since.UnixNano()
 	}
 	return s.connect(since)
-}
-
-func fromMessage(m eventtypes.Message) Event {
-	ev := Event{
-		Type: string(m.Type), Action: string(m.Action), ID: m.Actor.ID,
-		TimeNano: m.TimeNano, Attributes: m.Actor.Attributes,
-	}
-	if ev.TimeNano == 0 {
-		ev.TimeNano = m.Time * 1e9
-	}
-	if ev.Attributes == nil {
-		ev.Attributes = map[string]string{}
-	}
-	ev.Name = ev.Attributes["name"]
-	ev.Image = ev.Attributes["image"]
-	return ev
 }
 
 // dedup remembers the events of the last second before the newest one, to
@@ -389,10 +349,10 @@ func (d *dedup) add(ev Event) bool {
 }
 
 // apply updates container states with a container event.
-func apply(known map[string]containerState, ev Event) {
+func apply(known map[string]ContainerState, ev Event) {
 	st, ok := known[ev.ID]
 	if !ok {
-		st = containerState{Name: ev.Name, Image: ev.Image, Labels: labelsOf(ev.Attributes)}
+		st = ContainerState{Name: ev.Name, Image: ev.Image, Labels: labelsOf(ev.Attributes)}
 	}
 	switch ev.Action {
 	case "create":
@@ -433,9 +393,9 @@ func labelsOf(attrs map[string]string) map[string]string {
 
 // diff returns the events that take the container states before to after:
 // create, start, pause, unpause, die, destroy, marked reconciled.
-func diff(before, after map[string]containerState, at int64) []Event {
+func diff(before, after map[string]ContainerState, at int64) []Event {
 	var out []Event
-	mk := func(id, action string, st containerState) Event {
+	mk := func(id, action string, st ContainerState) Event {
 		attrs := map[string]string{}
 		for k, v := range st.Labels {
 			attrs[k] = v

@@ -38,14 +38,14 @@ func TestDedup(t *testing.T) {
 }
 
 func TestDiff(t *testing.T) {
-	before := map[string]containerState{
+	before := map[string]ContainerState{
 		"run":    {State: "running", Name: "run"},
 		"paused": {State: "paused", Name: "paused"},
 		"gone":   {State: "running", Name: "gone"},
 		"stops":  {State: "running", Name: "stops"},
 		"same":   {State: "exited", Name: "same"},
 	}
-	after := map[string]containerState{
+	after := map[string]ContainerState{
 		"run":    {State: "paused", Name: "run"},
 		"paused": {State: "running", Name: "paused"},
 		"stops":  {State: "exited", Name: "stops"},

@@ -22,14 +22,14 @@ var podmanActions = map[string]string{
 
 // Podman 4.3 answers a request with both since and until with no events at
 // all (the CLI too: docker events --since --until), while since alone
-// replays and streams. So Podman is not sent until: the stream drops what
-// comes after it and ends Settle after until (or after it connected, for a
-// window in the past: the replay arrives at once).
-func (s *Subscription) podmanUntil() <-chan time.Time {
-	if s.o.Until.IsZero() || s.e.Runtime() != "podman" {
+// replays and streams. So Podman is not sent until: the engine source drops
+// what comes after it and ends the stream Settle after until (or after it
+// connected, for a window in the past: the replay arrives at once).
+func podmanUntil(until time.Time) <-chan time.Time {
+	if until.IsZero() {
 		return nil
 	}
-	return time.After(max(time.Until(s.o.Until), 0) + Settle)
+	return time.After(max(time.Until(until), 0) + Settle)
 }
 
 // fromPodman gives a Podman event Docker's names.
