@@ -41,12 +41,18 @@ type Container struct {
 	// Source says where the snapshot was read: SourceEngine, or SourceDisk
 	// when the engine did not answer (see disk.go).
 	Source string
-	// Runtime is the engine: "docker" or "podman".
+	// Runtime is what runs it: "docker" or "podman" (the engine, as its
+	// /version says), "containerd", "cri-o" (a CRI runtime's Ops).
 	Runtime string
+
+	// Pod is its Kubernetes pod as its runtime said (the CRI's); PodOf also
+	// reads the kubelet's labels.
+	Pod *Pod
 
 	// Raw is the engine's inspect document (nil when read from disk).
 	Raw json.RawMessage
 
+	ops      Ops // nil: the engine serves it
 	engine   *Engine
 	dataRoot string           // the data root it was read from (SourceDisk)
 	onDisk   *container.State // its state as the files said (SourceDisk)
@@ -66,8 +72,14 @@ func (c *Container) ShortID() string {
 	return c.ID
 }
 
-// Subject names the container in messages: `container "web"`.
-func (c *Container) Subject() string { return fmt.Sprintf("container %q", c.Name) }
+// Subject names the container in messages: `container "web"`, and
+// `container "web" in pod "default/web-1"` for a pod's.
+func (c *Container) Subject() string {
+	if c.Pod != nil {
+		return fmt.Sprintf("container %q in pod %q", c.Name, c.Pod.String())
+	}
+	return fmt.Sprintf("container %q", c.Name)
+}
 
 // Engine is the client the container was read through.
 func (c *Container) Engine() *Engine { return c.engine }
@@ -242,6 +254,9 @@ func humanStatus(st *container.State, now time.Time) string {
 // disk while the engine does not answer (and from the engine again once it
 // does, whatever the snapshot's Source was).
 func (c *Container) Refresh(ctx context.Context) error {
+	if c.ops != nil {
+		return c.ops.Refresh(ctx, c)
+	}
 	res, err := c.engine.inspect(ctx, c.ID)
 	if NotAnswering(err) {
 		d, derr := c.engine.fallback(err)

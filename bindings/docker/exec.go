@@ -38,6 +38,9 @@ type ExecResult struct {
 // reports, once pinned and checked to be the container's: see Pin) and the
 // error says so.
 func (c *Container) Exec(ctx context.Context, argv []string, o ExecOptions) (*ExecResult, error) {
+	if c.ops != nil {
+		return c.ops.Exec(ctx, c, argv, o)
+	}
 	e := c.engine
 	if o.Timeout > 0 {
 		var cancel context.CancelFunc

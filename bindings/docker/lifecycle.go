@@ -37,6 +37,9 @@ func (c *Container) NeedEngine(ctx context.Context, what string) error {
 
 // Start starts the container.
 func (c *Container) Start(ctx context.Context) error {
+	if c.ops != nil {
+		return c.ops.Lifecycle(ctx, c, Action{Name: "start"})
+	}
 	return c.engineCall(ctx, "start", 0, func(ctx context.Context) error {
 		_, err := c.engine.ContainerStart(ctx, c.ID, client.ContainerStartOptions{})
 		return err
@@ -46,6 +49,9 @@ func (c *Container) Start(ctx context.Context) error {
 // Stop stops the container: SIGTERM, then SIGKILL after timeout (nil: the
 // container's own stop timeout).
 func (c *Container) Stop(ctx context.Context, timeout *time.Duration) error {
+	if c.ops != nil {
+		return c.ops.Lifecycle(ctx, c, Action{Name: "stop", Timeout: timeout})
+	}
 	return c.engineCall(ctx, "stop", 0, func(ctx context.Context) error {
 		_, err := c.engine.ContainerStop(ctx, c.ID, client.ContainerStopOptions{Timeout: seconds(timeout)})
 		return err
@@ -54,6 +60,9 @@ func (c *Container) Stop(ctx context.Context, timeout *time.Duration) error {
 
 // Restart restarts the container (timeout as for Stop).
 func (c *Container) Restart(ctx context.Context, timeout *time.Duration) error {
+	if c.ops != nil {
+		return c.ops.Lifecycle(ctx, c, Action{Name: "restart", Timeout: timeout})
+	}
 	return c.engineCall(ctx, "restart", 0, func(ctx context.Context) error {
 		_, err := c.engine.ContainerRestart(ctx, c.ID, client.ContainerRestartOptions{Timeout: seconds(timeout)})
 		return err
@@ -70,6 +79,9 @@ func seconds(d *time.Duration) *int {
 
 // Kill sends signal ("KILL", "SIGTERM", "9"; "" is SIGKILL) to the container.
 func (c *Container) Kill(ctx context.Context, signal string) error {
+	if c.ops != nil {
+		return c.ops.Lifecycle(ctx, c, Action{Name: "kill", Signal: signal})
+	}
 	return c.engineCall(ctx, "kill", CallTimeout, func(ctx context.Context) error {
 		_, err := c.engine.ContainerKill(ctx, c.ID, client.ContainerKillOptions{Signal: signal})
 		return err
@@ -78,6 +90,9 @@ func (c *Container) Kill(ctx context.Context, signal string) error {
 
 // Pause freezes the container's processes.
 func (c *Container) Pause(ctx context.Context) error {
+	if c.ops != nil {
+		return c.ops.Lifecycle(ctx, c, Action{Name: "pause"})
+	}
 	return c.engineCall(ctx, "pause", CallTimeout, func(ctx context.Context) error {
 		_, err := c.engine.ContainerPause(ctx, c.ID, client.ContainerPauseOptions{})
 		return err
@@ -86,6 +101,9 @@ func (c *Container) Pause(ctx context.Context) error {
 
 // Unpause thaws them.
 func (c *Container) Unpause(ctx context.Context) error {
+	if c.ops != nil {
+		return c.ops.Lifecycle(ctx, c, Action{Name: "unpause"})
+	}
 	return c.engineCall(ctx, "unpause", CallTimeout, func(ctx context.Context) error {
 		_, err := c.engine.ContainerUnpause(ctx, c.ID, client.ContainerUnpauseOptions{})
 		return err
@@ -94,6 +112,9 @@ func (c *Container) Unpause(ctx context.Context) error {
 
 // Wait waits until the container stops and returns its exit code.
 func (c *Container) Wait(ctx context.Context) (int, error) {
+	if c.ops != nil {
+		return c.ops.Wait(ctx, c)
+	}
 	if err := c.NeedEngine(ctx, "wait"); err != nil {
 		return 0, err
 	}

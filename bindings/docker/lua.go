@@ -44,11 +44,17 @@ var (
 	TraceHook func(L *lua.LState, c *Container, n int) int
 	// HistoryHook is c:history(opts): the container's rows of the journal.
 	HistoryHook func(L *lua.LState, c *Container, n int) int
+	// Resolve, when set (by the containers module), finds the container a
+	// reference names in every runtime of the host, not the engine's only:
+	// for LookupL (logs.read, trace's container=) and for the container
+	// references of the proc and ns modules. docker.container stays the
+	// engine's.
+	Resolve func(L *lua.LState, ref string) (*Container, error)
 )
 
 func init() {
 	proc.ContainerHook = func(L *lua.LState, id string) int {
-		c, err := lookupL(L, id)
+		c, err := LookupL(L, id)
 		if err != nil {
 			return luax.Fail(L, err)
 		}
@@ -56,14 +62,14 @@ func init() {
 		return 1
 	}
 	proc.ResolveContainer = func(L *lua.LState, ref string) (string, error) {
-		c, err := lookupL(L, ref)
+		c, err := LookupL(L, ref)
 		if err != nil {
 			return "", err
 		}
 		return c.ID, nil
 	}
 	ns.ResolveTarget = func(L *lua.LState, ref string) (ns.Target, error) {
-		c, err := lookupL(L, ref)
+		c, err := LookupL(L, ref)
 		if err != nil {
 			return ns.Target{}, err
 		}
@@ -85,14 +91,20 @@ func lookupL(L *lua.LState, ref string) (*Container, error) {
 	return Lookup(luax.Ctx(L), e, ref)
 }
 
-// LookupL finds a container through the engine client of L (see Lookup).
-func LookupL(L *lua.LState, ref string) (*Container, error) { return lookupL(L, ref) }
+// LookupL finds a container through the engine client of L (see Lookup),
+// or in every runtime of the host when Resolve is set.
+func LookupL(L *lua.LState, ref string) (*Container, error) {
+	if Resolve != nil {
+		return Resolve(L, ref)
+	}
+	return lookupL(L, ref)
+}
 
 var containerType = &luax.Type{
 	Name: "ctrsh.Container",
 	Doc:  "Container: a container's snapshot (c.id, c.name, c.pid, c.state, ...; c.source: \"engine\", or \"disk\" when the engine did not answer; c.runtime: \"docker\" or \"podman\"; c:refresh() re-reads) and what can be done with it",
 	Fields: []string{"id", "short_id", "name", "image", "image_id", "state", "status", "pid", "created",
-		"started_at", "labels", "restart_count", "exit_code", "oom_killed", "restart_policy", "source", "runtime"},
+		"started_at", "labels", "restart_count", "exit_code", "oom_killed", "restart_policy", "source", "runtime", "pod"},
 	Field: func(L *lua.LState, v any, key string) lua.LValue {
 		c := v.(*Container)
 		switch key {
@@ -130,12 +142,20 @@ var containerType = &luax.Type{
 			return lua.LString(c.Source)
 		case "runtime":
 			return lua.LString(c.Runtime)
+		case "pod":
+			if p := c.PodOf(); p != nil {
+				return PodTable(L, p)
+			}
 		}
 		return lua.LNil
 	},
 	String: func(v any) string {
 		c := v.(*Container)
-		s := fmt.Sprintf("<container %s %.6s… %s", c.Name, c.ID, c.State)
+		name := c.Name
+		if c.Pod != nil {
+			name = c.Pod.String() + "/" + c.Name
+		}
+		s := fmt.Sprintf("<container %s %.6s… %s", name, c.ID, c.State)
 		if c.PID > 0 {
 			s += fmt.Sprintf(" pid %d", c.PID)
 		}
@@ -165,6 +185,20 @@ func init() {
 		{Name: "kill", Doc: `c:kill([signal="KILL"]) --> true | nil, err  (signal: "TERM", "SIGHUP", 9)`, Fn: luaKill, Unsafe: true},
 		{Name: "wait", Doc: "c:wait() --> exit code | nil, err  (waits until the container stops)", Fn: luaWait},
 	}
+}
+
+// PodTable is the Lua form of a pod: {name, namespace, uid, id}.
+func PodTable(L *lua.LState, p *Pod) *lua.LTable {
+	t := L.CreateTable(0, 4)
+	t.RawSetString("name", lua.LString(p.Name))
+	t.RawSetString("namespace", lua.LString(p.Namespace))
+	if p.UID != "" {
+		t.RawSetString("uid", lua.LString(p.UID))
+	}
+	if p.ID != "" {
+		t.RawSetString("id", lua.LString(p.ID))
+	}
+	return t
 }
 
 // Push pushes c as a Container userdata.
@@ -644,6 +678,9 @@ func luaLogs(L *lua.LState) int {
 
 func luaEvents(L *lua.LState) int {
 	c := Check(L, 1)
+	if eo, ok := c.ops.(EventOps); ok {
+		return eo.Events(L, c, 2)
+	}
 	if err := c.NeedEngine(luax.Ctx(L), "events"); err != nil {
 		return luax.Fail(L, err)
 	}
