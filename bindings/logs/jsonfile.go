@@ -1,10 +1,7 @@
 package logs
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"io"
 	"os"
@@ -20,6 +17,10 @@ import (
 // engine would stream every line through its API, which is what makes
 // `docker logs | grep` slow on big logs), else through the engine. The stream is multiplexed unless tty says it is raw.
 func openLogs(ctx context.Context, c *docker.Container, o Options) (rc io.ReadCloser, tty bool, err error) {
+	if c.LogDriver == CRIDriver {
+		rc, err = openCRI(ctx, c, o)
+		return rc, false, err
+	}
 	if c.Source == docker.SourceDisk || c.Engine().Down() != nil {
 		// The engine does not answer: its json-file log is read instead.
 		rc, err = openDisk(ctx, c, o)
@@ -56,77 +57,36 @@ func openJSONFile(c *docker.Container, o Options) (io.ReadCloser, bool) {
 	if _, err := os.Stat(c.LogPath + ".1"); err == nil {
 		return nil, false
 	}
-	f, err := os.Open(c.LogPath)
+	lf := &logFile{path: c.LogPath, format: jsonFormat{trimCR: c.TTY}}
+	r, err := lf.read(context.Background(), o)
 	if err != nil {
 		return nil, false
 	}
-	return &jsonFileReader{f: f, r: bufio.NewReaderSize(f, 256<<10), o: o, trimCR: c.TTY}, true
+	return r, true
 }
 
-// jsonFileReader turns json-file entries into the engine's multiplexed
-// frames ("TIMESTAMP message" with an 8-byte header), filtered by stream,
-// so that Reader parses both sources the same way.
-type jsonFileReader struct {
-	f      io.Closer
-	r      *bufio.Reader
-	o      Options
-	trimCR bool
-	buf    bytes.Buffer
-	entry  struct {
+// jsonFormat is the json-file driver's line: {"log":"...","stream":"stdout","time":"..."};
+// a log without its trailing newline is a part of a long line.
+type jsonFormat struct {
+	trimCR bool // a TTY's lines end in \r\n
+}
+
+func (j jsonFormat) parse(line []byte) (stream string, t time.Time, msg []byte, full, ok bool) {
+	var entry struct {
 		Log    string    `json:"log"`
 		Stream string    `json:"stream"`
 		Time   time.Time `json:"time"`
 	}
-}
-
-func (j *jsonFileReader) Read(p []byte) (int, error) {
-	for j.buf.Len() == 0 {
-		line, err := j.r.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			// An entry longer than the buffer: collect it whole.
-			rest, err2 := j.r.ReadBytes('\n')
-			line = append(append([]byte(nil), line...), rest...)
-			err = err2
-		}
-		if len(line) > 0 {
-			j.frame(line)
-		}
-		if err != nil {
-			if j.buf.Len() > 0 {
-				break
-			}
-			return 0, err
+	if err := json.Unmarshal(line, &entry); err != nil {
+		return "", time.Time{}, nil, false, false // a torn last line while the engine writes
+	}
+	log := entry.Log
+	full = strings.HasSuffix(log, "\n")
+	if full {
+		log = log[:len(log)-1]
+		if j.trimCR {
+			log = strings.TrimSuffix(log, "\r")
 		}
 	}
-	return j.buf.Read(p)
+	return entry.Stream, entry.Time, []byte(log), full, true
 }
-
-func (j *jsonFileReader) frame(line []byte) {
-	j.entry.Log, j.entry.Stream = "", ""
-	if err := json.Unmarshal(line, &j.entry); err != nil {
-		return // a torn last line while the engine writes
-	}
-	if (j.entry.Stream == "stdout" && !j.o.Stdout) || (j.entry.Stream == "stderr" && !j.o.Stderr) {
-		return
-	}
-	if (!j.o.Since.IsZero() && j.entry.Time.Before(j.o.Since)) || (!j.o.Until.IsZero() && j.entry.Time.After(j.o.Until)) {
-		return
-	}
-	msg := j.entry.Log
-	if j.trimCR && strings.HasSuffix(msg, "\r\n") {
-		msg = msg[:len(msg)-2] + "\n"
-	}
-	ts := j.entry.Time.UTC().Format(time.RFC3339Nano)
-	var hdr [8]byte
-	hdr[0] = 1
-	if j.entry.Stream == "stderr" {
-		hdr[0] = 2
-	}
-	binary.BigEndian.PutUint32(hdr[4:], uint32(len(ts)+1+len(msg)))
-	j.buf.Write(hdr[:])
-	j.buf.WriteString(ts)
-	j.buf.WriteByte(' ')
-	j.buf.WriteString(msg)
-}
-
-func (j *jsonFileReader) Close() error { return j.f.Close() }

@@ -87,6 +87,10 @@ func NewReader(r io.Reader, tty bool, grep *regexp.Regexp) *Reader {
 	return &Reader{r: bufio.NewReaderSize(r, 64<<10), tty: tty, grep: grep, partial: map[string]*Line{}}
 }
 
+// MaxLine bounds a line joined from parts: past it, the parts so far are
+// a line of their own.
+var MaxLine = 8 << 20
+
 // maxFrame bounds one frame (the engine's are at most a few tens of KiB).
 const maxFrame = 64 << 20
 
@@ -121,6 +125,11 @@ func (lr *Reader) Next() (*Line, error) {
 			l = &Line{Stream: stream, Time: ts}
 		}
 		l.Line = append(l.Line, body...)
+		if !complete && len(l.Line) >= MaxLine {
+			// A container that never ends its line must not take all the
+			// memory: what it wrote so far is one line.
+			complete = true
+		}
 		if !complete {
 			lr.partial[stream] = l
 			continue
