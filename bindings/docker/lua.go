@@ -260,9 +260,9 @@ func luaInfo(L *lua.LState) int {
 	return 1
 }
 
-// checkFilters reads a filters table: keys to a string or an array of
+// CheckFilters reads the filters table of option key: keys to a string or an array of
 // strings.
-func checkFilters(L *lua.LState, o *luax.Options, key string) map[string][]string {
+func CheckFilters(L *lua.LState, o *luax.Options, key string) map[string][]string {
 	t := o.TableOpt(key)
 	if t == nil {
 		return nil
@@ -284,7 +284,7 @@ func checkFilters(L *lua.LState, o *luax.Options, key string) map[string][]strin
 
 func luaContainers(L *lua.LState) int {
 	o := luax.CheckOptions(L, 1, "all", "filters")
-	lo := ListOptions{All: o.Bool("all", false), Filters: checkFilters(L, o, "filters")}
+	lo := ListOptions{All: o.Bool("all", false), Filters: CheckFilters(L, o, "filters")}
 	e, err := engineFor(L)
 	if err != nil {
 		return luax.Fail(L, err)
@@ -433,7 +433,7 @@ func luaCStats(L *lua.LState) int {
 
 func luaStats(L *lua.LState) int {
 	o, interval := checkInterval(L, 1, "filters")
-	filters := checkFilters(L, o, "filters")
+	filters := CheckFilters(L, o, "filters")
 	e, err := engineFor(L)
 	if err != nil {
 		return luax.Fail(L, err)

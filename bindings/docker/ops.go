@@ -80,3 +80,6 @@ func NewContainer(ops Ops) *Container { return &Container{ops: ops} }
 
 // HasOps reports whether c is served by Ops rather than by the engine.
 func (c *Container) HasOps() bool { return c.ops != nil }
+
+// OpsOf is the Ops that serve c (nil for the engine's containers).
+func OpsOf(c *Container) Ops { return c.ops }

@@ -33,6 +33,9 @@ func EngineSource(e *docker.Engine, o Options) Source {
 			// event filter is applied here instead.
 			continue
 		}
+		if k == "pod" || k == "namespace" {
+			continue // ctrsh's own, from the kubelet's labels: applied here
+		}
 		if k == "event" && e.Runtime() == "podman" {
 			vs = podmanFilterActions(vs)
 		}

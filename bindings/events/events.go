@@ -511,6 +511,13 @@ func match(filters map[string][]string, ev Event) bool {
 					ok = true
 				}
 			}
+		case "pod", "namespace":
+			// A Kubernetes pod's name or namespace, from the kubelet's labels.
+			key := docker.LabelPodName
+			if k == "namespace" {
+				key = docker.LabelPodNamespace
+			}
+			ok = ev.Attributes[key] != "" && contains(vs, ev.Attributes[key])
 		case "scope":
 			ok = true
 		default:

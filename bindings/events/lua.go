@@ -24,7 +24,7 @@ func Loader(L *lua.LState) int {
 
 func init() {
 	docker.EventsHook = func(L *lua.LState, c *docker.Container, n int) int {
-		o := checkOptions(L, n)
+		o := CheckOptions(L, n)
 		if o.Filters == nil {
 			o.Filters = map[string][]string{}
 		}
@@ -37,7 +37,8 @@ func init() {
 	}
 }
 
-func checkOptions(L *lua.LState, n int) Options {
+// CheckOptions reads the options of events.stream at argument n.
+func CheckOptions(L *lua.LState, n int) Options {
 	lo := luax.CheckOptions(L, n, "filters", "since", "until")
 	var o Options
 	if t := lo.TableOpt("filters"); t != nil {
@@ -59,14 +60,20 @@ func checkOptions(L *lua.LState, n int) Options {
 	return o
 }
 
-// open subscribes and starts the stream; on failure it pushed nil, message
-// and returns (nil, 2).
+// open subscribes to the engine and starts the stream; on failure it
+// pushed nil, message and returns (nil, 2).
 func open(L *lua.LState, o Options) (*luax.Stream[Event], int) {
 	e, err := docker.Client(L)
 	if err != nil {
 		return nil, luax.Fail(L, err)
 	}
-	sub, err := Subscribe(luax.Ctx(L), e, o)
+	return OpenSource(L, EngineSource(e, o), o)
+}
+
+// OpenSource subscribes to src and starts the stream of its events for
+// Lua; on failure it pushed nil, message and returns (nil, 2).
+func OpenSource(L *lua.LState, src Source, o Options) (*luax.Stream[Event], int) {
+	sub, err := SubscribeTo(luax.Ctx(L), src, o)
 	if err != nil {
 		return nil, luax.Fail(L, err)
 	}
@@ -88,12 +95,21 @@ func Table(L *lua.LState, ev Event) lua.LValue {
 		t.RawSetString("image", lua.LString(ev.Image))
 	}
 	t.RawSetString("time", lua.LNumber(float64(ev.TimeNano)/1e9))
+	if pod := ev.Attributes[docker.LabelPodName]; pod != "" {
+		p := L.CreateTable(0, 3)
+		p.RawSetString("name", lua.LString(pod))
+		p.RawSetString("namespace", lua.LString(ev.Attributes[docker.LabelPodNamespace]))
+		if uid := ev.Attributes[docker.LabelPodUID]; uid != "" {
+			p.RawSetString("uid", lua.LString(uid))
+		}
+		t.RawSetString("pod", p)
+	}
 	t.RawSetString("attributes", luax.ToLua(L, ev.Attributes))
 	return t
 }
 
 func luaStream(L *lua.LState) int {
-	o := checkOptions(L, 1)
+	o := CheckOptions(L, 1)
 	s, failed := open(L, o)
 	if s == nil {
 		return failed
@@ -102,7 +118,7 @@ func luaStream(L *lua.LState) int {
 }
 
 func luaWatch(L *lua.LState) int {
-	o := checkOptions(L, 1)
+	o := CheckOptions(L, 1)
 	fn := L.CheckFunction(2)
 	s, failed := open(L, o)
 	if s == nil {

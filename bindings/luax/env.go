@@ -21,6 +21,9 @@ type Env struct {
 	Color bool
 	// DockerHost is the engine endpoint (--host, DOCKER_HOST, or "" for the default socket).
 	DockerHost string
+	// CRIEndpoint is the CRI runtime's endpoint (--cri; "" for
+	// CONTAINER_RUNTIME_ENDPOINT, then the usual sockets).
+	CRIEndpoint string
 	// Safe makes the state one for read-only diagnostics (--safe): no
 	// files, processes, network or code loaded at run time (io but for
 	// ctrsh's own stdout and stderr, os but for its time functions, load*,

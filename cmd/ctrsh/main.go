@@ -86,6 +86,7 @@ type options struct {
 	json    bool
 	timeout time.Duration
 	host    string
+	cri     string
 	safe    bool
 	raw     bool
 	code    string
@@ -99,6 +100,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.json, "json", false, "emit(t) writes one JSON object per line on stdout")
 	fs.DurationVar(&o.timeout, "timeout", 0, "stop the run after this long (exit 124), e.g. 30s, 5m")
 	fs.StringVar(&o.host, "host", "", "Docker or Podman endpoint (default $DOCKER_HOST, then /var/run/docker.sock, then /run/podman/podman.sock)")
+	fs.StringVar(&o.cri, "cri", "", "CRI runtime endpoint of a Kubernetes node, e.g. unix:///run/containerd/containerd.sock (default $CONTAINER_RUNTIME_ENDPOINT, then containerd's, CRI-O's and k3s's sockets)")
 	fs.BoolVar(&o.safe, "safe", false, "read-only diagnostics: no io (but writing to stdout and stderr), os (but time), load*, dofile, debug, net, mkdir, nor anything that changes or enters a container")
 	fs.BoolVar(&o.raw, "raw", false, "write text as it is on a terminal too, control characters included (they are escaped there otherwise)")
 	fs.StringVar(&o.code, "e", "", "run this Lua code")
@@ -191,14 +193,15 @@ func newEnv(o *options, stdin io.Reader, stdout, stderr io.Writer) *luax.Env {
 		host = os.Getenv("DOCKER_HOST")
 	}
 	env := &luax.Env{
-		Stdin:      stdin,
-		Stdout:     forTerminal(stdout, o.raw),
-		Stderr:     forTerminal(stderr, o.raw),
-		JSON:       o.json,
-		Color:      isTerminal(stdout) && os.Getenv("NO_COLOR") == "",
-		DockerHost: host,
-		Safe:       o.safe,
-		ModuleDirs: playbookDirs(),
+		Stdin:       stdin,
+		Stdout:      forTerminal(stdout, o.raw),
+		Stderr:      forTerminal(stderr, o.raw),
+		JSON:        o.json,
+		Color:       isTerminal(stdout) && os.Getenv("NO_COLOR") == "",
+		DockerHost:  host,
+		CRIEndpoint: o.cri,
+		Safe:        o.safe,
+		ModuleDirs:  playbookDirs(),
 	}
 	// The shell and -e runs audit too; playbooks replace this with their name and hash.
 	env.Audit = newAuditLog("", "", func(msg string) {

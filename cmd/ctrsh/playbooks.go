@@ -133,12 +133,16 @@ func splitRunArgs(o *runOptions, args []string) (rest []string, err error) {
 			} else {
 				o.wait = d
 			}
-		case "host":
+		case "host", "cri":
 			s, err := value()
 			if err != nil {
 				return nil, err
 			}
-			o.host = s
+			if name == "host" {
+				o.host = s
+			} else {
+				o.cri = s
+			}
 		case "playbook-name":
 			s, err := value()
 			if err != nil {
