@@ -2,6 +2,8 @@ package bindings
 
 import (
 	"github.com/ctrsh/ctrsh/bindings/cgroup"
+	"github.com/ctrsh/ctrsh/bindings/containers"
+	"github.com/ctrsh/ctrsh/bindings/cri"
 	"github.com/ctrsh/ctrsh/bindings/docker"
 	"github.com/ctrsh/ctrsh/bindings/events"
 	"github.com/ctrsh/ctrsh/bindings/journal"
@@ -25,4 +27,6 @@ var modules = []Module{
 	{Name: "net", Loader: netx.Loader},
 	{Name: "trace", Loader: trace.Loader},
 	{Name: "journal", Loader: journal.Loader},
+	{Name: "cri", Loader: cri.Loader},
+	{Name: "containers", Loader: containers.Loader},
 }

@@ -246,8 +246,10 @@ func (s *source) pump(ctx context.Context, rs runtimeapi.RuntimeService_GetConta
 		}
 	}()
 	if first != nil {
-		if ev, ok := fromResponse(s.c.Runtime, first); ok && !send(ev) {
-			return ctx.Err()
+		for _, ev := range withOOM(fromResponse(s.c.Runtime, first)) {
+			if !send(ev) {
+				return ctx.Err()
+			}
 		}
 	}
 	for {
@@ -260,11 +262,34 @@ func (s *source) pump(ctx context.Context, rs runtimeapi.RuntimeService_GetConta
 			if r.err != nil {
 				return fmt.Errorf("cri events: %w", s.c.err(ctx, r.err))
 			}
-			if ev, ok := fromResponse(s.c.Runtime, r.ev); ok && !send(ev) {
-				return ctx.Err()
+			for _, ev := range withOOM(fromResponse(s.c.Runtime, r.ev)) {
+				if !send(ev) {
+					return ctx.Err()
+				}
 			}
 		}
 	}
+}
+
+// withOOM is ev, preceded by an "oom" event when it is the death of a
+// container the kernel OOM-killed (reason OOMKilled), as the Docker Engine
+// reports one.
+func withOOM(ev events.Event, ok bool) []events.Event {
+	if !ok {
+		return nil
+	}
+	if ev.Action == "die" && ev.Attributes["reason"] == "OOMKilled" {
+		oom := ev
+		oom.Action = "oom"
+		oom.Attributes = map[string]string{}
+		for k, v := range ev.Attributes {
+			if k != "exitCode" && k != "reason" {
+				oom.Attributes[k] = v
+			}
+		}
+		return []events.Event{oom, ev}
+	}
+	return []events.Event{ev}
 }
 
 // eventAction is the docker action of a CRI event type.
@@ -414,7 +439,7 @@ func (snap snapshot) backlog(runtime string, since int64, until time.Time) []eve
 			out = append(out, p.event(runtime, id, "start", p.started))
 		}
 		if p.state == runtimeapi.ContainerState_CONTAINER_EXITED && in(p.finished) {
-			out = append(out, p.event(runtime, id, "die", p.finished))
+			out = append(out, withOOM(p.event(runtime, id, "die", p.finished), true)...)
 		}
 	}
 	sortEvents(out)
@@ -422,7 +447,7 @@ func (snap snapshot) backlog(runtime string, since int64, until time.Time) []eve
 }
 
 func sortEvents(evs []events.Event) {
-	rank := map[string]int{"create": 0, "start": 1, "die": 2, "destroy": 3}
+	rank := map[string]int{"create": 0, "start": 1, "oom": 2, "die": 3, "destroy": 4}
 	sort.SliceStable(evs, func(i, j int) bool {
 		if evs[i].TimeNano != evs[j].TimeNano {
 			return evs[i].TimeNano < evs[j].TimeNano
@@ -472,7 +497,7 @@ func (s *source) poll(ctx context.Context, prev snapshot, until <-chan time.Time
 					out = append(out, p.event(s.c.Runtime, id, "start", p.started))
 				}
 				if wasUp || p.started > 0 {
-					out = append(out, p.event(s.c.Runtime, id, "die", orNow(p.finished, now)))
+					out = append(out, withOOM(p.event(s.c.Runtime, id, "die", orNow(p.finished, now)), true)...)
 				}
 			}
 		}
