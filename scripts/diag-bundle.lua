@@ -8,7 +8,7 @@ local pb = playbook{
   },
 }
 
-local c = assert(docker.container(pb.args.container))
+local c = assert(containers.get(pb.args.container))
 local dir = pb.args.dir or string.format("ctrsh-diag-%s-%s", c.name, os.date("!%Y%m%dT%H%M%SZ"))
 assert(mkdir(dir))
 

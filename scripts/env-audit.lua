@@ -27,16 +27,18 @@ local function mask(v)
   return string.format("******** (%d chars)", #v)
 end
 
-local targets = pb.args.container and {assert(docker.container(pb.args.container))} or assert(docker.containers{filters = pb.args.label and {label = pb.args.label} or nil})
--- env is the container's environment: as the engine has it, or, when the
--- engine does not answer (c.source == "disk"), its init's /proc/PID/environ.
+local targets = pb.args.container and {assert(containers.get(pb.args.container))} or assert(containers.list{filters = pb.args.label and {label = pb.args.label} or nil})
+-- env is the container's environment: as its runtime has it (c:env), or,
+-- when its runtime does not answer (c.source == "disk") and its files on
+-- disk do not say, its init's /proc/PID/environ.
 local function env(c)
-  local doc, err = c:inspect()
-  if doc then return (doc.Config or {}).Env or {} end
+  local list, err = c:env()
+  if list then return list end
   if c.source ~= "disk" then error(err, 0) end
   if c.pid == 0 then return {} end
   local p = assert(proc.get(c.pid))
-  local vars, list = assert(p:environ()), {}
+  local vars = assert(p:environ())
+  list = {}
   for k, v in pairs(vars) do list[#list + 1] = k .. "=" .. v end
   table.sort(list)
   return list

@@ -8,17 +8,22 @@ local pb = playbook{
 }
 
 local problems, checked = {}, 0
--- An engine that does not answer is a finding itself; the containers are
+-- A runtime that does not answer is a finding itself; its containers are
 -- then checked as its state on disk and the kernel show them.
-local answers, engine_down = docker.ping()
-if not answers then
-  emit{engine = "not answering", problem = engine_down}
+local down = {}
+for _, rt in ipairs(containers.runtimes()) do
+  local why = rt.down or rt.error
+  if why then
+    emit{engine = "not answering", problem = why}
+    down[#down + 1] = why
+  end
 end
-local list = assert(docker.containers{all = true, filters = pb.args.label and {label = pb.args.label} or nil})
+local list = assert(containers.list{all = true, filters = pb.args.label and {label = pb.args.label} or nil})
 for _, c in ipairs(list) do
   checked = checked + 1
   local reasons = {}
-  local doc = c:inspect() or {}
+  -- Health checks are the engine's, Docker's or Podman's (Kubernetes probes are the kubelet's).
+  local doc = (c.runtime == "docker" or c.runtime == "podman") and c:inspect() or {}
   local st = doc.State or {}
   if st.Health and st.Health.Status == "unhealthy" then
     reasons[#reasons + 1] = "unhealthy"
@@ -32,8 +37,8 @@ for _, c in ipairs(list) do
   end
   if kills and kills > 0 then
     reasons[#reasons + 1] = string.format("OOM-killed (%d kill%s in its cgroup)", kills, kills == 1 and "" or "s")
-  elseif st.OOMKilled then
-    reasons[#reasons + 1] = "OOM-killed (exit " .. tostring(st.ExitCode) .. ")"
+  elseif c.oom_killed then
+    reasons[#reasons + 1] = "OOM-killed (exit " .. tostring(c.exit_code) .. ")"
   end
   if c.state == "restarting" or (c.restart_count or 0) >= pb.args.restarts then
     reasons[#reasons + 1] = string.format("restarting (%d restarts)", c.restart_count or 0)
@@ -46,8 +51,8 @@ for _, c in ipairs(list) do
 end
 
 local findings = {}
-if not answers then
-  findings[#findings + 1] = "engine not answering: " .. engine_down
+for _, why in ipairs(down) do
+  findings[#findings + 1] = "engine not answering: " .. why
 end
 if #problems > 0 then
   findings[#findings + 1] = string.format("%d of %d containers need attention: %s", #problems, checked, table.concat(problems, "; "))

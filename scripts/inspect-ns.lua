@@ -10,7 +10,7 @@ local kinds = {"mnt", "uts", "ipc", "net", "pid", "user", "cgroup", "time"}
 -- The host's namespaces are those of PID 1; ctrsh's own when it cannot read them.
 local host = ns.of(1) or assert(ns.of(proc.self().pid))
 
-local all = assert(docker.containers())
+local all = assert(containers.list())
 local nss = {}
 for _, c in ipairs(all) do
   nss[c.id] = c:ns()
@@ -18,7 +18,7 @@ end
 
 local targets = all
 if pb.args.container then
-  targets = {assert(docker.container(pb.args.container))}
+  targets = {assert(containers.get(pb.args.container))}
   nss[targets[1].id] = nss[targets[1].id] or targets[1]:ns()
 end
 

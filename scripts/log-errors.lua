@@ -9,7 +9,7 @@ local pb = playbook{
   },
 }
 
-local targets = pb.args.container and {assert(docker.container(pb.args.container))} or assert(docker.containers{filters = pb.args.label and {label = pb.args.label} or nil})
+local targets = pb.args.container and {assert(containers.get(pb.args.container))} or assert(containers.list{filters = pb.args.label and {label = pb.args.label} or nil})
 for _, c in ipairs(targets) do
   local it, err = c:logs{since = pb.args.since, grep = pb.args.pattern, tail = -1}
   if not it then

@@ -2,8 +2,9 @@
 --
 -- Two sources, because neither is enough alone: the cgroup's oom_kill counter
 -- sees every kill (also one that leaves the container running, which the
--- engine does not report as OOMKilled), the engine's oom events also cover a
--- container whose init died, whose cgroup is gone by the time we look.
+-- engine does not report as OOMKilled), the runtimes' oom events also cover a
+-- container whose init died, whose cgroup is gone by the time we look (a CRI
+-- runtime reports those as a death with reason OOMKilled: an oom event too).
 local pb = playbook{
   description = "Watch for OOM kills (cgroup counters and engine events); save an incident bundle for each",
   args = {
@@ -19,10 +20,10 @@ assert(mkdir(pb.args.dir))
 
 local function targets()
   if pb.args.container then
-    local c = docker.container(pb.args.container)
+    local c = containers.get(pb.args.container)
     return (c and c.state == "running") and {c} or {}
   end
-  return docker.containers{filters = pb.args.label and {label = pb.args.label} or nil} or {}
+  return containers.list{filters = pb.args.label and {label = pb.args.label} or nil} or {}
 end
 
 local function oom_kills(c)
@@ -80,8 +81,11 @@ while true do
   local until_t = now() + pb.args.poll
   local filters = {event = "oom"}
   if pb.args.label then filters.label = pb.args.label end
-  if pb.args.container then filters.container = pb.args.container end
-  local evs = events.stream{filters = filters, since = last, ["until"] = until_t}
+  if pb.args.container then
+    local c = containers.get(pb.args.container)
+    filters.container = c and c.id or pb.args.container
+  end
+  local evs = containers.events{filters = filters, since = last, ["until"] = until_t}
   if evs then
     for e in evs do
       -- One kill brings several engine events: those soon after a bundle are the same kill.
@@ -114,7 +118,7 @@ while true do
     p.looks = p.looks + 1
     if p.looks >= 2 or not running[id] then
       pending[id] = nil
-      local c = docker.container(id)
+      local c = containers.get(id)
       if c then bundle(c, c.state == "running" and oom_kills(c) or nil, "engine", p.time) end
     end
   end

@@ -9,9 +9,9 @@ local pb = playbook{
 
 local targets
 if pb.args.container then
-  targets = {assert(docker.container(pb.args.container))}
+  targets = {assert(containers.get(pb.args.container))}
 else
-  targets = assert(docker.containers{filters = pb.args.label and {label = pb.args.label} or nil})
+  targets = assert(containers.list{filters = pb.args.label and {label = pb.args.label} or nil})
 end
 
 for _, c in ipairs(targets) do

@@ -8,7 +8,7 @@ local pb = playbook{
   },
 }
 
-local rows = assert(docker.stats{interval = pb.args.interval, filters = pb.args.label and {label = pb.args.label} or nil})
+local rows = assert(containers.stats{interval = pb.args.interval, filters = pb.args.label and {label = pb.args.label} or nil})
 table.sort(rows, function(a, b) return (a.cpu.percent or 0) > (b.cpu.percent or 0) end)
 for i, s in ipairs(rows) do
   if i > pb.args.count then break end

@@ -7,7 +7,7 @@ local pb = playbook{
   },
 }
 
-local rows = assert(docker.stats{filters = pb.args.label and {label = pb.args.label} or nil})
+local rows = assert(containers.stats{filters = pb.args.label and {label = pb.args.label} or nil})
 table.sort(rows, function(a, b) return (a.memory.working_set or 0) > (b.memory.working_set or 0) end)
 for i, s in ipairs(rows) do
   if i > pb.args.count then break end

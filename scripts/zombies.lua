@@ -7,7 +7,7 @@ local pb = playbook{
   },
 }
 
-local targets = pb.args.container and {assert(docker.container(pb.args.container))} or assert(docker.containers{filters = pb.args.label and {label = pb.args.label} or nil})
+local targets = pb.args.container and {assert(containers.get(pb.args.container))} or assert(containers.list{filters = pb.args.label and {label = pb.args.label} or nil})
 local found = 0
 for _, c in ipairs(targets) do
   local rows = c:top()

@@ -210,6 +210,7 @@ func fill(k *docker.Container, runtime string, st *runtimeapi.ContainerStatus, i
 	k.State = stateName(st.GetState())
 	k.Created = nanoTime(st.GetCreatedAt())
 	k.StartedAt = nanoTime(st.GetStartedAt())
+	k.FinishedAt = nanoTime(st.GetFinishedAt())
 	k.ExitCode = int(st.GetExitCode())
 	k.OOMKilled = st.GetReason() == "OOMKilled"
 	k.RestartCount = int(st.GetMetadata().GetAttempt())
@@ -226,7 +227,7 @@ func fill(k *docker.Container, runtime string, st *runtimeapi.ContainerStatus, i
 	k.Runtime = runtime
 	k.Source = docker.SourceEngine
 	k.Pod = pod
-	k.Status = humanStatus(k.State, k.StartedAt, nanoTime(st.GetFinishedAt()), k.ExitCode, now)
+	k.Status = humanStatus(k.State, k.StartedAt, k.FinishedAt, k.ExitCode, now)
 }
 
 func nanoTime(ns int64) time.Time {

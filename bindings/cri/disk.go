@@ -86,6 +86,9 @@ const maxBundleFile = 4 << 20
 // bundle is what ctrsh reads of an OCI bundle's config.json.
 type bundle struct {
 	Annotations map[string]string `json:"annotations"`
+	Process     *struct {
+		Env []string `json:"env"`
+	} `json:"process"`
 }
 
 // readFile reads a file of a bundle, not following a symlink, bounded.
@@ -116,6 +119,7 @@ func readFile(path string) ([]byte, error) {
 type entry struct {
 	id, dir string // dir below hostRoot
 	ann     map[string]string
+	env     []string
 	mtime   time.Time
 }
 
@@ -151,7 +155,11 @@ func (d *Disk) scan() []entry {
 				mtime = fi.ModTime()
 			}
 			seen[id] = true
-			out = append(out, entry{id: id, dir: bdir, ann: bd.Annotations, mtime: mtime})
+			en := entry{id: id, dir: bdir, ann: bd.Annotations, mtime: mtime}
+			if bd.Process != nil {
+				en.env = bd.Process.Env
+			}
+			out = append(out, en)
 		}
 	}
 	return out
@@ -246,7 +254,8 @@ func (d *Disk) container(e entry, sandboxes map[string]entry) (*docker.Container
 	} else if _, err := os.Stat(pidfile); err == nil {
 		k.State, k.Status = "exited", "Exited (runtime not answering)"
 	}
-	raw, _ := json.Marshal(map[string]any{"source": "disk", "runtime": d.Runtime, "bundle": e.dir, "annotations": a})
+	raw, _ := json.Marshal(map[string]any{"source": "disk", "runtime": d.Runtime, "bundle": e.dir, "annotations": a,
+		"spec": map[string]any{"process": map[string]any{"env": e.env}}})
 	k.Raw = raw
 	return k, true
 }

@@ -28,6 +28,7 @@ type Container struct {
 	PID          int    // 0 when not running
 	Created      time.Time
 	StartedAt    time.Time
+	FinishedAt   time.Time // its last stop (zero: never stopped)
 	Labels       map[string]string
 	RestartCount int
 	ExitCode     int
@@ -208,6 +209,9 @@ func fromInspect(e *Engine, in container.InspectResponse, raw json.RawMessage) *
 		c.ExitCode = st.ExitCode
 		c.OOMKilled = st.OOMKilled
 		c.StartedAt, _ = time.Parse(time.RFC3339Nano, st.StartedAt)
+		if f, err := time.Parse(time.RFC3339Nano, st.FinishedAt); err == nil && f.Year() > 1 {
+			c.FinishedAt = f
+		}
 		c.Status = humanStatus(st, time.Now())
 	}
 	return c

@@ -104,7 +104,7 @@ var containerType = &luax.Type{
 	Name: "ctrsh.Container",
 	Doc:  "Container: a container's snapshot (c.id, c.name, c.pid, c.state, ...; c.source: \"engine\", or \"disk\" when the engine did not answer; c.runtime: \"docker\" or \"podman\"; c:refresh() re-reads) and what can be done with it",
 	Fields: []string{"id", "short_id", "name", "image", "image_id", "state", "status", "pid", "created",
-		"started_at", "labels", "restart_count", "exit_code", "oom_killed", "restart_policy", "source", "runtime", "pod"},
+		"started_at", "finished_at", "labels", "restart_count", "exit_code", "oom_killed", "restart_policy", "source", "runtime", "pod"},
 	Field: func(L *lua.LState, v any, key string) lua.LValue {
 		c := v.(*Container)
 		switch key {
@@ -128,6 +128,8 @@ var containerType = &luax.Type{
 			return luax.ToLua(L, c.Created)
 		case "started_at":
 			return luax.ToLua(L, c.StartedAt)
+		case "finished_at":
+			return luax.ToLua(L, c.FinishedAt)
 		case "labels":
 			return luax.ToLua(L, c.Labels)
 		case "restart_count":
