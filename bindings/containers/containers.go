@@ -289,6 +289,9 @@ func Get(ctx context.Context, rts []*Runtime, ref string) (*docker.Container, er
 	if len(rts) == 0 {
 		return nil, fmt.Errorf("%s: no container runtime found on this host (no Docker socket, no CRI runtime)", subject)
 	}
+	if len(rts) == 1 {
+		return nil, fmt.Errorf("%s: %w", subject, docker.ErrNoSuchContainer)
+	}
 	return nil, fmt.Errorf("%s: %w (looked in %s)", subject, docker.ErrNoSuchContainer, names(rts))
 }
 

@@ -14,7 +14,7 @@ func (plainLines) parse(line []byte) (string, time.Time, []byte, bool, bool) {
 	return "stdout", time.Unix(1, 0), line, true, true
 }
 
-func TestTailOffset(t *testing.T) {
+func TestTailStart(t *testing.T) {
 	for _, c := range []struct {
 		content string
 		n       int
@@ -38,10 +38,10 @@ func TestTailOffset(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		off, _, err := tailOffset(f, c.n, plainLines{})
+		i, off, skip, err := tailStart([]*os.File{f}, c.n, plainLines{})
 		f.Close()
-		if err != nil || off != c.off {
-			t.Errorf("tailOffset(%q, %d) = %d, %v; want %d", c.content, c.n, off, err, c.off)
+		if err != nil || i != 0 || off != c.off || skip != 0 {
+			t.Errorf("tailStart(%q, %d) = %d, %d, %d, %v; want 0, %d, 0", c.content, c.n, i, off, skip, err, c.off)
 		}
 	}
 }

@@ -80,23 +80,18 @@ func (lf *logFile) read(ctx context.Context, o Options) (io.ReadCloser, error) {
 		}
 	}
 	starts := make([]int64, len(files))
+	skip := 0
 	if o.Tail >= 0 {
-		need, keep := o.Tail, 1
-		for i, f := range files {
-			off, got, err := tailOffset(f, need, lf.format)
-			if err != nil {
-				closeAll()
-				return nil, err
-			}
-			starts[i], need, keep = off, need-got, i+1
-			if need <= 0 {
-				break
-			}
+		i, off, sk, err := tailStart(files, o.Tail, lf.format)
+		if err != nil {
+			closeAll()
+			return nil, err
 		}
-		for _, f := range files[keep:] {
+		for _, f := range files[i+1:] {
 			f.Close()
 		}
-		files, starts = files[:keep], starts[:keep]
+		files, starts, skip = files[:i+1], starts[:i+1], sk
+		starts[i] = off
 	}
 	var parts []io.Reader
 	for i := len(files) - 1; i > 0; i-- {
@@ -112,7 +107,7 @@ func (lf *logFile) read(ctx context.Context, o Options) (io.ReadCloser, error) {
 	if o.Follow {
 		src.follow = func() (io.Reader, error) { return src.grow(ctx, lf) }
 	}
-	return &frameReader{c: src, r: bufio.NewReaderSize(src, 256<<10), o: o, format: lf.format}, nil
+	return &frameReader{c: src, r: bufio.NewReaderSize(src, 256<<10), o: o, format: lf.format, skip: skip}, nil
 }
 
 // partsReader reads the parts of a log in order, then, when following,
@@ -189,22 +184,65 @@ func (d *partsReader) Close() error {
 	return nil
 }
 
-// tailOffset returns where the last n log lines of f start, and how many
-// log lines it has up to n (fewer: the whole file is in, offset 0). A log
-// line is a full message and the parts before it; parts at the end still
-// without their full message (being written) count as one.
-func tailOffset(f *os.File, n int, format fileFormat) (off int64, got int, err error) {
+// tailStart finds where the last n log lines of a log start: in files[i]
+// (files are newest first; the log is read from files[i] at off on to
+// files[0]). A log line is a full message and the parts of the same stream
+// before it; parts at the end still without their full message (being
+// written) count as one. The start is where no stream is in the middle of
+// a line, so that every line read is whole: when the other stream's lines
+// come between a long line's parts, whole lines from before the last n
+// are read too, and skip says how many (the reader drops them).
+func tailStart(files []*os.File, n int, format fileFormat) (i int, off int64, skip int, err error) {
+	if n <= 0 {
+		st, err := files[0].Stat()
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		return 0, st.Size(), 0, nil
+	}
+	total := 0
+	seen := map[string]bool{}
+	need := map[string]bool{} // streams whose line read so far may have parts further back
+	for i, f := range files {
+		stop, at, err := eachLineBackward(f, func(b []byte, after int64) bool {
+			stream, _, _, full, ok := format.parse(b)
+			if !ok {
+				return false // not a line of the log: read, never counted
+			}
+			if full && need[stream] {
+				delete(need, stream) // the line read after it starts there
+			}
+			if total >= n && len(need) == 0 {
+				return true // the tail starts after this line
+			}
+			if full || !seen[stream] {
+				total++
+			}
+			seen[stream], need[stream] = true, true
+			return false
+		})
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		if stop {
+			return i, at, total - n, nil
+		}
+	}
+	return len(files) - 1, 0, max(total-n, 0), nil
+}
+
+// eachLineBackward calls fn for each line of f, from the last, with the
+// offset just past it (its newline); it stops when fn returns true, and
+// returns that offset.
+func eachLineBackward(f *os.File, fn func(line []byte, after int64) bool) (stopped bool, at int64, err error) {
 	st, err := f.Stat()
 	if err != nil {
-		return 0, 0, err
+		return false, 0, err
 	}
 	end := st.Size()
-	if end == 0 || n <= 0 {
-		return end, 0, nil
+	if end == 0 {
+		return false, 0, nil
 	}
-	count := 0
-	// visit looks at the line [start, stop) (stop is its newline), met
-	// from the last; it reports whether the tail starts after it.
 	visit := func(start, stop int64) (bool, error) {
 		if stop-start > maxFileLine {
 			start = stop - maxFileLine // judged by its end (the json-file "log" ends there)
@@ -213,24 +251,16 @@ func tailOffset(f *os.File, n int, format fileFormat) (off int64, got int, err e
 		if _, err := f.ReadAt(b, start); err != nil && !errors.Is(err, io.EOF) {
 			return false, err
 		}
-		_, _, _, full, ok := format.parse(b)
-		switch {
-		case !ok:
-		case !full:
-			if count == 0 {
-				count = 1 // the line being written
-			}
-		case count == n:
-			return true, nil
-		default:
-			count++
+		after := stop + 1
+		if after > end {
+			after = end
 		}
-		return false, nil
+		return fn(b, after), nil
 	}
 	hi := end // the end of the line being looked for: its newline, or the end of the file
 	var last [1]byte
 	if _, err := f.ReadAt(last[:], end-1); err != nil {
-		return 0, 0, err
+		return false, 0, err
 	}
 	if last[0] == '\n' {
 		hi = end - 1
@@ -241,7 +271,7 @@ func tailOffset(f *os.File, n int, format fileFormat) (off int64, got int, err e
 		pos -= size
 		b := buf[:size]
 		if _, err := f.ReadAt(b, pos); err != nil && !errors.Is(err, io.EOF) {
-			return 0, 0, err
+			return false, 0, err
 		}
 		for i := len(b) - 1; i >= 0; i-- {
 			if b[i] != '\n' {
@@ -250,22 +280,22 @@ func tailOffset(f *os.File, n int, format fileFormat) (off int64, got int, err e
 			nl := pos + int64(i)
 			done, err := visit(nl+1, hi)
 			if err != nil {
-				return 0, 0, err
+				return false, 0, err
 			}
 			if done {
-				return hi + 1, n, nil
+				return true, min(hi+1, end), nil
 			}
 			hi = nl
 		}
 	}
 	done, err := visit(0, hi)
 	if err != nil {
-		return 0, 0, err
+		return false, 0, err
 	}
 	if done {
-		return hi + 1, n, nil
+		return true, min(hi+1, end), nil
 	}
-	return 0, count, nil
+	return false, 0, nil
 }
 
 // maxFileLine bounds what is read of one line to judge it in a tail.
@@ -282,15 +312,27 @@ type frameReader struct {
 	o      Options
 	format fileFormat
 	buf    bytes.Buffer
+	// skip is how many whole lines to drop first (see tailStart); the
+	// parts of each stream are held until its full message says whether
+	// their line is one of them.
+	skip int
+	held map[string][]heldPart
+}
+
+type heldPart struct {
+	t   time.Time
+	msg []byte
 }
 
 func (j *frameReader) Read(p []byte) (int, error) {
 	for j.buf.Len() == 0 {
 		line, err := j.r.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
-			// A line longer than the buffer: collect it whole.
+			// A line longer than the buffer: collect it whole (line is the
+			// buffer's, which the next read reuses: copied first).
+			line = append([]byte(nil), line...)
 			rest, err2 := j.r.ReadBytes('\n')
-			line = append(append([]byte(nil), line...), rest...)
+			line = append(line, rest...)
 			err = err2
 		}
 		if len(line) > 0 && line[len(line)-1] == '\n' {
@@ -315,6 +357,34 @@ func (j *frameReader) frame(line []byte) {
 	if !ok {
 		return
 	}
+	if j.skip > 0 {
+		if j.held == nil {
+			j.held = map[string][]heldPart{}
+		}
+		if !full {
+			j.held[stream] = append(j.held[stream], heldPart{t, append([]byte(nil), msg...)})
+			return
+		}
+		if j.skip--; j.skip >= 0 {
+			delete(j.held, stream) // a line from before the tail
+			if j.skip > 0 {
+				return
+			}
+			// The tail starts: the parts held are its lines'.
+			for s, parts := range j.held {
+				for _, p := range parts {
+					j.emit(s, p.t, p.msg, false)
+				}
+			}
+			j.held = nil
+			return
+		}
+	}
+	j.emit(stream, t, msg, full)
+}
+
+// emit writes the frame of one message, when o selects it.
+func (j *frameReader) emit(stream string, t time.Time, msg []byte, full bool) {
 	if (stream == "stdout" && !j.o.Stdout) || (stream == "stderr" && !j.o.Stderr) {
 		return
 	}
