@@ -203,7 +203,7 @@ func (d *Disk) container(e entry, sandboxes map[string]entry) (*docker.Container
 		pod.ID = a["io.kubernetes.cri.sandbox-id"]
 		if sb, ok := sandboxes[pod.ID]; ok && idRE.MatchString(pod.ID) {
 			if dir := sb.ann["io.kubernetes.cri.sandbox-log-directory"]; filepath.IsAbs(dir) && k.Name != "" {
-				k.LogPath = newestLog(filepath.Join(dir, filepath.Base(k.Name)))
+				k.LogPath = newestLog(filepath.Join(d.hostRoot, dir, filepath.Base(k.Name)))
 			}
 		}
 		k.Created = e.mtime
@@ -219,7 +219,7 @@ func (d *Disk) container(e entry, sandboxes map[string]entry) (*docker.Container
 		pod.ID = a["io.kubernetes.cri-o.SandboxID"]
 		k.Image = familiarImage(text(a["io.kubernetes.cri-o.ImageName"]))
 		if p := a["io.kubernetes.cri-o.LogPath"]; filepath.IsAbs(p) {
-			k.LogPath = p
+			k.LogPath = filepath.Join(d.hostRoot, p)
 		}
 		if t, err := time.Parse(time.RFC3339Nano, a["io.kubernetes.cri-o.Created"]); err == nil {
 			k.Created = t

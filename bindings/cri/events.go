@@ -336,10 +336,12 @@ func fromResponse(runtime string, r *runtimeapi.ContainerEventResponse) (events.
 	default:
 		ev.Attributes["runtime"] = runtime
 	}
-	if sb != nil && ev.Type == "container" && ev.Attributes[podLabels[0]] == "" {
-		ev.Attributes[podLabels[0]] = sb.GetMetadata().GetName()
-		ev.Attributes[podLabels[1]] = sb.GetMetadata().GetNamespace()
-		ev.Attributes[podLabels[2]] = sb.GetMetadata().GetUid()
+	if md := sb.GetMetadata(); md != nil && ev.Type == "container" {
+		for i, v := range []string{md.GetName(), md.GetNamespace(), md.GetUid()} {
+			if ev.Attributes[podLabels[i]] == "" && v != "" {
+				ev.Attributes[podLabels[i]] = v
+			}
+		}
 	}
 	return ev, true
 }
