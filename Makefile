@@ -1,5 +1,6 @@
-# ctrsh — see README.md. Tests need root and start a private Docker Engine (fixtures/engine.sh)
-# and a private Podman service (fixtures/podman.sh).
+# ctrsh — see README.md. Tests need root and start a private Docker Engine (fixtures/engine.sh),
+# a private Podman service (fixtures/podman.sh) and a private containerd with its CRI plugin
+# (fixtures/cri.sh).
 GO      ?= go
 BIN     ?= bin/ctrsh
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
@@ -12,7 +13,7 @@ N ?= 20
 STATIC_BIN  ?= bin/ctrsh-static
 STATIC_TAGS ?= osusergo netgo sqlite_omit_load_extension
 
-.PHONY: build static test test-go fuzz engine engine-stop lint run demo bench clean generate bench-trace bench-journal
+.PHONY: build static test test-go fuzz engine engine-stop cri cri-stop lint run demo bench clean generate bench-trace bench-journal
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ctrsh
@@ -21,18 +22,18 @@ static:
 	CGO_ENABLED=1 $(GO) build -tags '$(STATIC_TAGS)' -ldflags '$(LDFLAGS) -linkmode external -extldflags "-static"' -o $(STATIC_BIN) ./cmd/ctrsh
 	@if ldd $(STATIC_BIN) >/dev/null 2>&1; then echo "make static: $(STATIC_BIN) is dynamically linked" >&2; exit 1; fi
 
-# test starts (or reuses) the private test engine, then runs every test against it,
-# then fuzzes every Lua function for FUZZ_TEST_TIME (one target per go test -fuzz).
+# test starts (or reuses) the private test engine and CRI runtime, runs every test against
+# them, then fuzzes every Lua function for FUZZ_TEST_TIME (one target per go test -fuzz).
 FUZZ_TEST_TIME ?= 60s
 FUZZTIME ?= 10m
-test: build engine
-	. ./fixtures/engine.env && $(GO) test -count=1 -timeout 40m ./...
-	. ./fixtures/engine.env && $(GO) test -run='^$$' -fuzz='^FuzzLua$$' -fuzztime=$(FUZZ_TEST_TIME) -fuzzminimizetime=10x ./bindings
+test: build engine cri
+	. ./fixtures/engine.env && . ./fixtures/cri.env && $(GO) test -count=1 -timeout 40m ./...
+	. ./fixtures/engine.env && . ./fixtures/cri.env && $(GO) test -run='^$$' -fuzz='^FuzzLua$$' -fuzztime=$(FUZZ_TEST_TIME) -fuzzminimizetime=10x ./bindings
 
 # fuzz runs the Lua fuzz test longer (FUZZTIME); a failing input lands in
 # bindings/testdata/fuzz/FuzzLua and then runs with every go test.
-fuzz: engine
-	. ./fixtures/engine.env && $(GO) test -run='^$$' -fuzz='^FuzzLua$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=20x ./bindings
+fuzz: engine cri
+	. ./fixtures/engine.env && . ./fixtures/cri.env && $(GO) test -run='^$$' -fuzz='^FuzzLua$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=20x ./bindings
 
 # engine starts the private Docker engine and the private Podman service (fixtures/podman.sh:
 # the docker module is tested against Podman's Docker-compatible API too).
@@ -45,6 +46,14 @@ engine:
 engine-stop:
 	./fixtures/engine.sh stop
 	./fixtures/podman.sh stop
+
+# cri starts (or reuses) the private containerd with its CRI plugin: a Kubernetes node's runtime.
+cri:
+	./fixtures/cri.sh start
+	./fixtures/cri.sh env > fixtures/cri.env
+
+cri-stop:
+	./fixtures/cri.sh stop
 
 lint:
 	$(GO) vet ./...
@@ -79,4 +88,4 @@ bench-journal: engine
 		-bench 'SustainedInsert|InsertFlat|Sample100|LastDayOf10M' -benchtime 5x ./bindings/journal/
 
 clean:
-	rm -rf bin fixtures/engine.env
+	rm -rf bin fixtures/engine.env fixtures/cri.env
