@@ -97,6 +97,8 @@ func TestREADMELuaBlocks(t *testing.T) {
 			}
 			refs := containerRefRE.FindAllStringSubmatch(b.text, -1)
 			switch {
+			case b.shell != nil && nodeRefRE.MatchString(b.text):
+				runNodeTranscript(t, b)
 			case b.shell != nil:
 				runTranscript(t, b)
 			case strings.Contains(b.text, "playbook{"):
