@@ -299,6 +299,14 @@ func TestPlaybooksOnNode(t *testing.T) {
 				}
 			}
 		}
+		// Every container: the pod's are named by their runtime too.
+		named := false
+		for _, r := range nodeMustRun(t, 0, "trace-exec", "--for", "2s") {
+			named = named || (r["container"] == "app" && fmt.Sprint(r["argv"]) == "[/bin/ls /]")
+		}
+		if !named {
+			t.Errorf("trace-exec of every container on the node: no exec of /bin/ls / named app")
+		}
 	})
 
 	t.Run("oomwatch", func(t *testing.T) {

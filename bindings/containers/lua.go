@@ -1,6 +1,7 @@
 package containers
 
 import (
+	"context"
 	"errors"
 	"strings"
 
@@ -31,6 +32,10 @@ func Loader(L *lua.LState) int {
 func init() {
 	docker.Resolve = func(L *lua.LState, ref string) (*docker.Container, error) {
 		return Get(luax.Ctx(L), Runtimes(L), ref)
+	}
+	docker.Resolver = func(L *lua.LState) func(ctx context.Context, ref string) (*docker.Container, error) {
+		rts := Runtimes(L)
+		return func(ctx context.Context, ref string) (*docker.Container, error) { return Get(ctx, rts, ref) }
 	}
 }
 

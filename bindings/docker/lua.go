@@ -50,7 +50,26 @@ var (
 	// references of the proc and ns modules. docker.container stays the
 	// engine's.
 	Resolve func(L *lua.LState, ref string) (*Container, error)
+	// Resolver, when set (by the containers module), is Resolve for use off
+	// L's goroutine: the runtimes are found on L's, the lookups may run
+	// anywhere (a trace's reader names the containers it meets).
+	Resolver func(L *lua.LState) func(ctx context.Context, ref string) (*Container, error)
 )
+
+// LookupFunc is a lookup of L's containers that may run off L's goroutine:
+// every runtime's when the containers module is loaded, else the engine's.
+func LookupFunc(L *lua.LState) func(ctx context.Context, ref string) (*Container, error) {
+	if Resolver != nil {
+		return Resolver(L)
+	}
+	e, err := Client(L)
+	return func(ctx context.Context, ref string) (*Container, error) {
+		if err != nil {
+			return nil, err
+		}
+		return Lookup(ctx, e, ref)
+	}
+}
 
 func init() {
 	proc.ContainerHook = func(L *lua.LState, id string) int {

@@ -209,20 +209,18 @@ func open(L *lua.LState, fname string, kinds []Kind, n int, ids []string, names 
 }
 
 // namer returns the name lookup the producer goroutine uses: the names
-// known at open, then the engine (bounded, once per container).
+// known at open, then the container's runtime (bounded, once per
+// container).
 func namer(L *lua.LState, known map[string]string) func(id string) string {
-	e, err := docker.Client(L)
+	look := docker.LookupFunc(L)
 	return func(id string) string {
 		if n, ok := known[id]; ok {
 			return n
 		}
-		if err != nil {
-			return ""
-		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		c, lerr := docker.Lookup(ctx, e, id)
-		if lerr != nil {
+		c, err := look(ctx, id)
+		if err != nil {
 			return ""
 		}
 		return c.Name

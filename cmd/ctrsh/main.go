@@ -14,8 +14,10 @@ import (
 	"strings"
 	"time"
 
+	lua "github.com/yuin/gopher-lua"
+
 	"github.com/ctrsh/ctrsh/bindings"
-	"github.com/ctrsh/ctrsh/bindings/docker"
+	"github.com/ctrsh/ctrsh/bindings/containers"
 	"github.com/ctrsh/ctrsh/bindings/luax"
 	"github.com/ctrsh/ctrsh/bindings/ns"
 )
@@ -35,15 +37,14 @@ func main() {
 func init() {
 	subcommands["nsenter"] = runNsenter
 	resolveContainerPID = func(ctx context.Context, ref string) (int, *os.File, error) {
-		host := os.Getenv("DOCKER_HOST")
-		if host == "" {
-			host = docker.DefaultHost()
-		}
-		e, err := docker.NewEngine(host)
-		if err != nil {
-			return 0, nil, err
-		}
-		c, err := docker.Lookup(ctx, e, ref)
+		// The container may be any runtime's (Docker, Podman, containerd,
+		// CRI-O): found as containers.get finds it, through DOCKER_HOST and
+		// CONTAINER_RUNTIME_ENDPOINT or the usual sockets.
+		L := lua.NewState(lua.Options{SkipOpenLibs: true})
+		defer L.Close()
+		L.SetContext(ctx)
+		luax.SetEnv(L, &luax.Env{Stdout: io.Discard, Stderr: io.Discard, Stdin: strings.NewReader("")})
+		c, err := containers.Get(ctx, containers.Runtimes(L), ref)
 		if err != nil {
 			return 0, nil, err
 		}
