@@ -85,15 +85,16 @@ for _, e in ipairs(engine_oom) do
 end
 
 -- Lifecycle, with the log lines before each death.
-local containers = {} -- id -> Container, or false when the engine no longer has it
+local containers_get = containers.get -- any runtime's: the engine's, a Kubernetes node's
+local containers = {} -- id -> Container, or false when its runtime no longer has it
 local function container(id)
-  if containers[id] == nil then containers[id] = docker.container(id) or false end
+  if containers[id] == nil then containers[id] = containers_get(id) or false end
   return containers[id]
 end
 local last_death, died, run_start = {}, {}, {}
 for _, r in ipairs(rows) do
   local a = r.action
-  if r.source == "engine" and not skip[a] and a ~= "oom" then
+  if (r.source == "engine" or r.source == "cri") and not skip[a] and a ~= "oom" then
     if a == "create" then
       add(r.time, r.name, "created", "image " .. tostring(r.image), {})
       died[r.id] = nil

@@ -20,8 +20,12 @@ var ErrNoRuntime = errors.New("no CRI runtime found")
 // CONTAINER_RUNTIME_ENDPOINT (explicit is true for both: that endpoint
 // only, its failure reported), else DefaultEndpoints in order.
 func Endpoints(L *lua.LState) (list []string, explicit bool) {
-	if e := luax.GetEnv(L).CRIEndpoint; e != "" {
-		return []string{e}, true
+	return endpoints(luax.GetEnv(L).CRIEndpoint)
+}
+
+func endpoints(flag string) (list []string, explicit bool) {
+	if flag != "" {
+		return []string{flag}, true
 	}
 	if e := os.Getenv(EnvEndpoint); e != "" {
 		return []string{e}, true
@@ -43,7 +47,7 @@ func ClientL(L *lua.LState) (*Client, error) {
 			return c, nil
 		}
 	}
-	c, err := find(luax.Ctx(L), L)
+	c, err := Find(luax.Ctx(L), luax.GetEnv(L).CRIEndpoint)
 	if err != nil {
 		return nil, err
 	}
@@ -54,8 +58,11 @@ func ClientL(L *lua.LState) (*Client, error) {
 	return c, nil
 }
 
-func find(ctx context.Context, L *lua.LState) (*Client, error) {
-	list, explicit := Endpoints(L)
+// Find connects to the runtime at endpoint (a --cri flag's value), else at
+// CONTAINER_RUNTIME_ENDPOINT, else at the first default socket that is a
+// CRI runtime: as ClientL, without a Lua state (ctrsh journal record).
+func Find(ctx context.Context, endpoint string) (*Client, error) {
+	list, explicit := endpoints(endpoint)
 	if explicit {
 		c, err := Dial(ctx, list[0])
 		if err != nil {

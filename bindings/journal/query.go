@@ -194,8 +194,14 @@ func (s *Store) Samples(ctx context.Context, f Filter) ([]*Sample, error) {
 // lastEngineEvent is the time of the newest event from the engine's
 // stream (not one reconciled from container lists), zero when none.
 func (s *Store) lastEngineEvent(ctx context.Context) (time.Time, error) {
+	return s.lastSourceEvent(ctx, SourceEngine)
+}
+
+// lastSourceEvent is the time of the newest event of source that came from
+// its stream (not one reconciled).
+func (s *Store) lastSourceEvent(ctx context.Context, source string) (time.Time, error) {
 	var ns sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT max(time_ns) FROM events WHERE source = ? AND dedup IS NOT NULL`, SourceEngine).Scan(&ns)
+	err := s.db.QueryRowContext(ctx, `SELECT max(time_ns) FROM events WHERE source = ? AND dedup IS NOT NULL`, source).Scan(&ns)
 	if err != nil || !ns.Valid {
 		return time.Time{}, err
 	}

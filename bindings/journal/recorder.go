@@ -2,7 +2,6 @@ package journal
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ctrsh/ctrsh/bindings/cgroup"
+	"github.com/ctrsh/ctrsh/bindings/cri"
 	"github.com/ctrsh/ctrsh/bindings/docker"
 	"github.com/ctrsh/ctrsh/bindings/events"
 	"github.com/ctrsh/ctrsh/bindings/proc"
@@ -29,6 +29,10 @@ type Config struct {
 	MaxSize int64         // bytes of database pages in use; past it the oldest rows go; 0: no limit
 	Sample  time.Duration // a sample of every running container this often; 0: none
 	Engine  *docker.Engine
+	// CRI is a Kubernetes node's runtime (containerd, CRI-O): its events
+	// (source "cri"), its containers' exits and samples are recorded too.
+	// Engine may be nil when CRI is set (a node without Docker).
+	CRI *cri.Client
 	// HostRoot is where /proc, /sys/fs/cgroup and /dev/kmsg are ("/").
 	HostRoot string
 	// Kmsg opens the kernel's log (default: /dev/kmsg below HostRoot).
@@ -123,6 +127,7 @@ type recorder struct {
 	checking   map[string]bool           // container ids with an OOM check under way
 	lastTarget []docker.StatTarget       // the last sampled containers (for when the engine is down)
 	lastEngine time.Time                 // the newest engine event handled
+	lastCRI    time.Time                 // the newest CRI runtime event handled
 	evq        chan events.Event         // from the event stream to handle
 	wg         sync.WaitGroup
 }
@@ -139,8 +144,8 @@ type watchedCgroup struct {
 // start.
 func Record(ctx context.Context, cfg Config) error {
 	cfg.defaults()
-	if cfg.Engine == nil {
-		return errors.New("journal: no engine client")
+	if cfg.Engine == nil && cfg.CRI == nil {
+		return errors.New("journal: no engine client and no CRI runtime")
 	}
 	release, err := Lock(cfg.Path)
 	if err != nil {
@@ -171,6 +176,9 @@ func Record(ctx context.Context, cfg Config) error {
 	if last, err := store.lastEngineEvent(ctx); err == nil {
 		r.lastEngine = last
 	}
+	if last, err := store.lastSourceEvent(ctx, SourceCRI); err == nil {
+		r.lastCRI = last
+	}
 
 	wctx, stopWriter := context.WithCancel(context.WithoutCancel(ctx))
 	writerDone := make(chan struct{})
@@ -182,8 +190,9 @@ func Record(ctx context.Context, cfg Config) error {
 		Attributes: map[string]string{"pid": strconv.Itoa(os.Getpid())}})
 	cfg.logf("journal %s: recording (retain %s, max size %d bytes, samples every %s)", cfg.Path, cfg.Retain, cfg.MaxSize, cfg.Sample)
 
-	r.wg.Add(4)
+	r.wg.Add(5)
 	go func() { defer r.wg.Done(); r.streamEvents(ctx) }()
+	go func() { defer r.wg.Done(); r.streamCRIEvents(ctx) }()
 	go func() { defer r.wg.Done(); r.handleEvents(ctx) }()
 	go func() { defer r.wg.Done(); r.sampleLoop(ctx) }()
 	go func() { defer r.wg.Done(); r.kmsgLoop(ctx) }()
@@ -218,6 +227,9 @@ func (s *sink) Context() context.Context { return s.ctx }
 // (a second early: rows already there are not written twice), through
 // engine restarts, and notes when the engine is away.
 func (r *recorder) streamEvents(ctx context.Context) {
+	if r.cfg.Engine == nil {
+		return
+	}
 	down := false
 	for ctx.Err() == nil {
 		r.mu.Lock()
@@ -258,6 +270,68 @@ func (r *recorder) streamEvents(ctx context.Context) {
 		}
 		sub.Run(&sink{ctx: ctx, ch: r.evq})
 	}
+}
+
+// streamCRIEvents follows the CRI runtime's events, resumed as the
+// engine's are: from the newest one recorded, a second early (the runtime
+// keeps no history: what its containers' statuses still tell of that time;
+// see the cri module).
+func (r *recorder) streamCRIEvents(ctx context.Context) {
+	if r.cfg.CRI == nil {
+		return
+	}
+	failing := false
+	for ctx.Err() == nil {
+		r.mu.Lock()
+		since := r.lastCRI
+		r.mu.Unlock()
+		if since.IsZero() {
+			since = r.cfg.Now().Add(-24 * time.Hour)
+		} else {
+			since = since.Add(-time.Second)
+		}
+		o := events.Options{Since: since}
+		sub, err := events.SubscribeTo(ctx, r.cfg.CRI.EventSource(o), o)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			if !failing {
+				failing = true
+				r.cfg.logf("journal %s: CRI runtime not answering (%v): retrying", r.cfg.Path, err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		failing = false
+		sub.Run(&sink{ctx: ctx, ch: r.evq})
+	}
+}
+
+// lookup finds a container by id: the engine's, else the CRI runtime's.
+func (r *recorder) lookup(ctx context.Context, id string) (*docker.Container, error) {
+	var err error
+	if r.cfg.Engine != nil {
+		var c *docker.Container
+		if c, err = docker.Lookup(ctx, r.cfg.Engine, id); err == nil {
+			return c, nil
+		}
+	}
+	if r.cfg.CRI != nil {
+		return r.cfg.CRI.Container(ctx, id)
+	}
+	return nil, err
+}
+
+// isCRI reports whether ev came from the CRI runtime (its events name
+// their runtime; the engine's do not).
+func isCRI(ev events.Event) bool {
+	rt := ev.Attributes["runtime"]
+	return rt != "" && rt != "docker" && rt != "podman"
 }
 
 func (r *recorder) enqueue(ctx context.Context, ev events.Event) {
@@ -307,11 +381,15 @@ func (r *recorder) eventRow(ctx context.Context, ev events.Event) *Event {
 	}
 	row := &Event{Time: now, Source: SourceEngine, Type: ev.Type, Action: ev.Action, ActorID: ev.ID,
 		Image: ev.Image, Attributes: ev.Attributes}
+	last := &r.lastEngine
+	if isCRI(ev) {
+		row.Source, last = SourceCRI, &r.lastCRI
+	}
 	if ev.Attributes["reconciled"] != "true" {
 		row.Dedup = EngineDedup(ev.Type, ev.Action, ev.ID, ev.TimeNano)
 		r.mu.Lock()
-		if now.After(r.lastEngine) {
-			r.lastEngine = now
+		if now.After(*last) {
+			*last = now
 		}
 		r.mu.Unlock()
 	}
@@ -341,23 +419,17 @@ func (r *recorder) eventRow(ctx context.Context, ev events.Event) *Event {
 }
 
 // exitDetails adds OOMKilled and the restart count to a die row, from the
-// engine's inspect, when the container's last finish is this death (the
-// engine counts the restart before it reports the die).
+// container's runtime (the engine's inspect, the CRI's status), when the
+// container's last finish is this death (the engine counts the restart
+// before it reports the die; a CRI runtime's restart is another container).
 func (r *recorder) exitDetails(ctx context.Context, row *Event) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	c, err := docker.Lookup(ctx, r.cfg.Engine, row.ContainerID)
+	c, err := r.lookup(ctx, row.ContainerID)
 	if err != nil {
-		return // removed already (--rm), or the engine went away
+		return // removed already (--rm), or the runtime went away
 	}
-	var doc struct {
-		State struct{ FinishedAt string }
-	}
-	if json.Unmarshal(c.Raw, &doc) != nil {
-		return
-	}
-	finished, err := time.Parse(time.RFC3339Nano, doc.State.FinishedAt)
-	if err != nil || finished.Sub(row.Time).Abs() > 2*time.Second {
+	if c.FinishedAt.IsZero() || c.FinishedAt.Sub(row.Time).Abs() > 2*time.Second {
 		return // it has died again since: these figures are not this death's
 	}
 	oom, restarts := c.OOMKilled, c.RestartCount
@@ -462,7 +534,7 @@ func (r *recorder) checkOOMSoon(ctx context.Context, id, name string) {
 		}()
 		if wc == nil {
 			lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			c, err := docker.Lookup(lctx, r.cfg.Engine, id)
+			c, err := r.lookup(lctx, id)
 			cancel()
 			if err != nil {
 				return
@@ -525,7 +597,7 @@ func (r *recorder) sampleLoop(ctx context.Context) {
 // samples the containers of the last look that still have processes.
 func (r *recorder) sampleOnce(ctx context.Context) {
 	root := r.cfg.HostRoot
-	targets, err := docker.StatTargets(ctx, r.cfg.Engine, root, nil)
+	targets, err := r.statTargets(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return
@@ -562,6 +634,30 @@ func (r *recorder) sampleOnce(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// statTargets are the running containers of the engine and of the CRI
+// runtime; an error when neither answers.
+func (r *recorder) statTargets(ctx context.Context) ([]docker.StatTarget, error) {
+	var targets []docker.StatTarget
+	var errs []error
+	if r.cfg.Engine != nil {
+		t, err := docker.StatTargets(ctx, r.cfg.Engine, r.cfg.HostRoot, nil)
+		targets, errs = t, append(errs, err)
+	}
+	if r.cfg.CRI != nil {
+		list, err := r.cfg.CRI.List(ctx, cri.ListOptions{})
+		for _, c := range list {
+			targets = append(targets, docker.StatTarget{ID: c.ID, Name: c.Name, PID: c.PID})
+		}
+		errs = append(errs, err)
+	}
+	for _, err := range errs {
+		if err == nil {
+			return targets, nil // one answered
+		}
+	}
+	return nil, errors.Join(errs...)
 }
 
 func (r *recorder) fallbackTargets(ctx context.Context) []docker.StatTarget {
@@ -632,7 +728,7 @@ func (r *recorder) kernelOOM(ctx context.Context, k *KernelOOM) {
 	r.mu.Unlock()
 	if id != "" && name == "" {
 		lctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		if c, err := docker.Lookup(lctx, r.cfg.Engine, id); err == nil {
+		if c, err := r.lookup(lctx, id); err == nil {
 			name = c.Name
 		}
 		cancel()

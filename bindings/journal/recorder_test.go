@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ctrsh/ctrsh/bindings/cri"
 	"github.com/ctrsh/ctrsh/bindings/docker"
 	"github.com/ctrsh/ctrsh/fixtures/testengine"
 )
@@ -44,6 +45,14 @@ func recordChild(path string) int {
 	}
 	if s := os.Getenv("CTRSH_JOURNAL_TEST_MAXSIZE"); s != "" {
 		cfg.MaxSize, _ = strconv.ParseInt(s, 10, 64)
+	}
+	if ep := os.Getenv("CTRSH_JOURNAL_TEST_CRI"); ep != "" {
+		c, err := cri.Dial(ctx, ep)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		cfg.CRI = c
 	}
 	if err := Record(ctx, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "ctrsh:", err)

@@ -11,6 +11,7 @@ import (
 // Sources of event rows.
 const (
 	SourceEngine = "engine" // the engine's event stream
+	SourceCRI    = "cri"    // a Kubernetes node's CRI runtime's events (containerd, CRI-O)
 	SourceCgroup = "cgroup" // a container's OOM kill counter rose
 	SourceKmsg   = "kmsg"   // the kernel's log (/dev/kmsg)
 	SourceCtrsh  = "ctrsh"  // the recorder's own notes: engine down/up, recorder start/stop

@@ -14,6 +14,7 @@ import (
 	"github.com/docker/go-units"
 	"github.com/moby/moby/client"
 
+	"github.com/ctrsh/ctrsh/bindings/cri"
 	"github.com/ctrsh/ctrsh/bindings/docker"
 	"github.com/ctrsh/ctrsh/bindings/journal"
 	"github.com/ctrsh/ctrsh/bindings/luax"
@@ -23,7 +24,7 @@ func init() {
 	subcommands["journal"] = runJournal
 }
 
-const journalUsage = `usage: ctrsh journal record [--db PATH] [--retain 14d] [--max-size 1GiB] [--sample 10s] [--host URL]
+const journalUsage = `usage: ctrsh journal record [--db PATH] [--retain 14d] [--max-size 1GiB] [--sample 10s] [--host URL] [--cri URL]
 
 Record what happens to containers in an SQLite journal that outlives the
 engine: engine events (resumed across engine restarts, with the engine's
@@ -37,6 +38,9 @@ container. One recorder per database; read it with the journal Lua module
   --max-size SIZE  delete the oldest rows when the data passes this (default 1GiB; 0: no limit)
   --sample DUR     sample every running container this often (default 10s; 0: no samples)
   --host URL       Docker endpoint (default $DOCKER_HOST, then the local socket)
+  --cri URL        a Kubernetes node's CRI runtime, recorded too (default
+                   $CONTAINER_RUNTIME_ENDPOINT, then containerd's, CRI-O's and k3s's
+                   sockets, when one is there); on a node without Docker, the only one
 
 Exit codes: 0 stopped by SIGINT/SIGTERM, 1 could not record, 64 usage,
 75 another recorder holds the database.
@@ -48,6 +52,10 @@ type journalOptions struct {
 	maxSize int64
 	sample  time.Duration
 	host    string
+	cri     string
+	// hostGiven: --host or DOCKER_HOST named the engine (else it is the
+	// default socket, which a Kubernetes node may lack).
+	hostGiven bool
 }
 
 // parseDays is time.ParseDuration that also takes days ("14d").
@@ -79,6 +87,7 @@ func parseJournalFlags(args []string, stderr io.Writer) (*journalOptions, error)
 	fs.StringVar(&maxSize, "max-size", maxSize, "")
 	fs.StringVar(&sample, "sample", sample, "")
 	fs.StringVar(&o.host, "host", "", "")
+	fs.StringVar(&o.cri, "cri", "", "")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -103,6 +112,7 @@ func parseJournalFlags(args []string, stderr io.Writer) (*journalOptions, error)
 	if o.host == "" {
 		o.host = os.Getenv("DOCKER_HOST")
 	}
+	o.hostGiven = o.host != ""
 	if o.host == "" {
 		o.host = client.DefaultDockerHost
 	}
@@ -138,13 +148,26 @@ func runJournal(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 }
 
 func recordJournal(ctx context.Context, o *journalOptions, stderr io.Writer) int {
-	e, err := docker.NewEngine(o.host)
-	if err != nil {
+	// A CRI runtime is recorded too when one is named or found; on a node
+	// without a Docker socket it is the only one.
+	crc, err := cri.Find(ctx, o.cri)
+	if err != nil && !errors.Is(err, cri.ErrNoRuntime) {
 		fmt.Fprintf(stderr, "ctrsh journal record: %v\n", err)
-		return luax.ExitUsage
+		return luax.ExitError
+	}
+	var e *docker.Engine
+	if _, serr := os.Stat(strings.TrimPrefix(o.host, "unix://")); o.hostGiven || serr == nil || crc == nil {
+		if e, err = docker.NewEngine(o.host); err != nil {
+			fmt.Fprintf(stderr, "ctrsh journal record: %v\n", err)
+			return luax.ExitUsage
+		}
+	}
+	if crc != nil {
+		defer crc.Close()
+		fmt.Fprintf(stderr, "ctrsh: journal: recording the CRI runtime %s at %s too\n", crc.Runtime, crc.Endpoint)
 	}
 	err = journal.Record(ctx, journal.Config{Path: o.db, Retain: o.retain, MaxSize: o.maxSize, Sample: o.sample,
-		Engine: e, Log: stderr})
+		Engine: e, CRI: crc, Log: stderr})
 	switch {
 	case errors.Is(err, journal.ErrLocked):
 		fmt.Fprintf(stderr, "ctrsh: %v\n", err)
