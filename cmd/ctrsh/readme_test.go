@@ -69,7 +69,7 @@ func compileLua(src string) (*lua.FunctionProto, error) {
 	return lua.Compile(stmts, "README")
 }
 
-var containerRefRE = regexp.MustCompile(`docker\.container\("([^"]+)"\)`)
+var containerRefRE = regexp.MustCompile(`(?:docker\.container|containers\.get)\("([^"]+)"\)`)
 
 // TestREADMELuaBlocks checks every ```lua block of README.md: each
 // compiles; the shell transcript runs at ctrsh on a terminal, against a
