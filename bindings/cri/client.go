@@ -100,6 +100,9 @@ func Dial(ctx context.Context, endpoint string) (*Client, error) {
 	if !strings.HasPrefix(endpoint, "unix://") {
 		endpoint = "unix://" + path
 	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("cri %s: %w: %v", endpoint, ErrNotReachable, err)
+	}
 	dialer := &net.Dialer{Timeout: DialTimeout}
 	conn, err := grpc.NewClient("passthrough:///"+path,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
@@ -112,10 +115,6 @@ func Dial(ctx context.Context, endpoint string) (*Client, error) {
 		return nil, fmt.Errorf("cri %s: %w", endpoint, err)
 	}
 	c := &Client{Endpoint: endpoint, HostRoot: "/", conn: conn, rt: runtimeapi.NewRuntimeServiceClient(conn), ev: &eventMode{}}
-	if _, err := os.Stat(path); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("cri %s: %w: %v", endpoint, ErrNotReachable, err)
-	}
 	vctx, cancel := context.WithTimeout(ctx, DialTimeout)
 	defer cancel()
 	v, err := c.rt.Version(vctx, &runtimeapi.VersionRequest{Version: "v1"}, grpc.WaitForReady(false))

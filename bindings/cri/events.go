@@ -405,6 +405,14 @@ func (s *source) times(ctx context.Context, id string, p *polled) {
 	}
 	st := res.GetStatus()
 	p.started, p.finished = st.GetStartedAt(), st.GetFinishedAt()
+	// A process that exits at once may be stamped finished before the
+	// runtime stamps it started: the events keep their order.
+	if p.started > 0 && p.started < p.created {
+		p.started = p.created
+	}
+	if p.finished > 0 && p.finished < p.started {
+		p.finished = p.started
+	}
 	p.exitCode, p.reason = st.GetExitCode(), st.GetReason()
 	p.state = st.GetState()
 	p.haveTimes = true

@@ -19,7 +19,7 @@ var funcs = []luax.Func{
 	{Name: "containers", Doc: `cri.containers{all=false, filters={name=, id=, label=, status=, pod=, namespace=, ancestor=}} --> array of Container (with c.pod) | nil, err`, Fn: luaContainers},
 	{Name: "container", Doc: `cri.container(ref) --> Container | nil, err  (ref: id, unique id prefix, name, "pod/name", "namespace/pod/name", or a pod's name when it has one container)`, Fn: luaContainer},
 	{Name: "pods", Doc: `cri.pods{all=false, filters={name=, namespace=, label=, id=}} --> array of {id, name, namespace, uid, state, created, attempt, labels} | nil, err  (all=false: ready pods only)`, Fn: luaPods},
-	{Name: "events", Doc: `cri.events{filters={event=, container=, pod=, namespace=, label=, image=}, since=, ["until"]=} --> iterator of {type, action, id, name, image, time, pod, attributes}, close | nil, err  (actions create, start, die (attributes.exitCode), destroy; survives a runtime restart; since: what the runtime still knows)`, Fn: luaEvents},
+	{Name: "events", Doc: `cri.events{filters={event=, container=, pod=, namespace=, label=, image=}, since=, ["until"]=} --> iterator of {type, action, id, name, image, time, pod, attributes}, close | nil, err  (actions create, start, oom, die (attributes.exitCode, reason), destroy; survives a runtime restart; since: what the runtime still knows)`, Fn: luaEvents},
 }
 
 // Loader is the cri module's loader for L.PreloadModule.
