@@ -50,7 +50,14 @@ func TestDiskContainerd(t *testing.T) {
 		end
 		assert.truthy(seen, "top: the init is PID 1 inside")
 		assert.gt(assert(c:stats()).memory.usage, 0)
-		assert.eq(c:run[[ return proc.get(1).comm ]], "sleep")
+		-- (the shell execs sleep once it has written its line)
+		local comm
+		for _ = 1, 100 do
+			comm = c:run[[ return proc.get(1).comm ]]
+			if comm == "sleep" then break end
+			sleep(0.05)
+		end
+		assert.eq(comm, "sleep")
 		local lines = {}
 		for _ = 1, 50 do
 			lines = {}
