@@ -131,9 +131,23 @@ func TestPlaybooksOnNode(t *testing.T) {
 		name := uniqueName("pidmap")
 		testengine.Run(t, "--name", name, testengine.BusyboxImage, "sh", "-c", "sleep 1000 & sleep 1000")
 		_, _, ref := podContainer(t, "sleep 1000 & sleep 1000")
-		time.Sleep(500 * time.Millisecond)
-		node := nodeMustRun(t, 0, "pidmap", ref)
-		sameColumns(t, mustRun(t, 0, "pidmap", name), node)
+		var node []map[string]any
+		waitFor(t, "two sleeps in "+ref, 30*time.Second, func() (bool, error) {
+			node = nodeMustRun(t, 0, "pidmap", ref)
+			n := 0
+			for _, r := range node {
+				if r["cmd"] == "sleep 1000" {
+					n++
+				}
+			}
+			return n == 2, nil
+		})
+		var docker []map[string]any
+		waitFor(t, "two sleeps in "+name, 30*time.Second, func() (bool, error) {
+			docker = mustRun(t, 0, "pidmap", name)
+			return len(docker) == 2, nil
+		})
+		sameColumns(t, docker, node)
 		insides := map[float64]bool{}
 		for _, r := range node {
 			if r["container"] != "app" {
@@ -151,9 +165,17 @@ func TestPlaybooksOnNode(t *testing.T) {
 		name := uniqueName("zombie")
 		testengine.Run(t, "--name", name, testengine.BusyboxImage, "sh", "-c", "sleep 0.1 & exec sleep 1000")
 		_, _, ref := podContainer(t, "sleep 0.1 & exec sleep 1000")
-		time.Sleep(time.Second)
-		node := nodeMustRun(t, 0, "zombies", ref)
-		sameColumns(t, mustRun(t, 0, "zombies", name), node)
+		var node []map[string]any
+		waitFor(t, "a zombie in "+ref, 30*time.Second, func() (bool, error) {
+			node = nodeMustRun(t, 0, "zombies", ref)
+			return len(node) > 0, nil
+		})
+		var docker []map[string]any
+		waitFor(t, "a zombie in "+name, 30*time.Second, func() (bool, error) {
+			docker = mustRun(t, 0, "zombies", name)
+			return len(docker) > 0, nil
+		})
+		sameColumns(t, docker, node)
 		if len(node) != 1 || node[0]["comm"] != "sleep" || num(t, node[0], "ppid_inside") != 1 {
 			t.Errorf("zombies on the node: %v, want the sleep whose parent is PID 1", node)
 		}
