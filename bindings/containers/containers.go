@@ -15,7 +15,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/moby/moby/client"
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/ctrsh/ctrsh/bindings/cri"
@@ -36,11 +35,28 @@ type Runtime struct {
 	// Err is set when the runtime was found (named, or its socket is
 	// there) but cannot be asked; List and Lookup then return it.
 	Err error
+	// Down is set when the runtime does not answer and its containers are
+	// read from its state on disk (c.source == "disk").
+	Down error
 
 	list   func(ctx context.Context, o ListOptions) ([]*docker.Container, error)
 	lookup func(ctx context.Context, ref string) (*docker.Container, error)
 	// events is its event stream (nil: none, when read from disk).
 	events func(o events.Options) events.Source
+	// announce says on L's stderr what the docker module says of an
+	// engine that stopped or started answering (once each).
+	announce func(L *lua.LState)
+}
+
+// Announce says, after a call, what the runtimes found out about their
+// engines (docker.Announce): that one does not answer and its state is read
+// from disk, or answers again.
+func Announce(L *lua.LState, rts []*Runtime) {
+	for _, rt := range rts {
+		if rt.announce != nil {
+			rt.announce(L)
+		}
+	}
 }
 
 // ListOptions select the containers of List: docker ps semantics, plus the
@@ -66,29 +82,49 @@ var own = map[string]bool{"pod": true, "namespace": true, "runtime": true}
 // from its state on disk (cri.DiskRuntime).
 func Runtimes(L *lua.LState) []*Runtime {
 	var out []*Runtime
-	if rt := dockerRuntime(L); rt != nil {
-		out = append(out, rt)
-	}
+	out = append(out, dockerRuntime(L)...)
 	if rt := criRuntime(L); rt != nil {
 		out = append(out, rt)
 	}
 	return out
 }
 
-func dockerRuntime(L *lua.LState) *Runtime {
-	host := docker.Host(L)
+func dockerRuntime(L *lua.LState) []*Runtime {
+	host := docker.Host(L) // --host, DOCKER_HOST, else Docker's socket, else Podman's
 	explicit := luax.GetEnv(L).DockerHost != "" || os.Getenv("DOCKER_HOST") != ""
-	if !explicit {
-		fi, err := os.Stat(strings.TrimPrefix(client.DefaultDockerHost, "unix://"))
-		if err != nil || fi.Mode()&os.ModeSocket == 0 {
-			return nil
-		}
+	if !explicit && !isSocket(host) {
+		return nil
 	}
 	rt := &Runtime{Name: "docker", Kind: "docker", Endpoint: host}
+	if host == "unix://"+docker.PodmanSocket {
+		rt.Name = "podman" // until it says (it may not answer)
+	}
 	e, err := docker.Client(L)
-	if err != nil {
+	engineRuntime(L, rt, e, err)
+	out := []*Runtime{rt}
+	// Podman beside Docker: both are asked.
+	if podman := "unix://" + docker.PodmanSocket; !explicit && host != podman && isSocket(podman) {
+		p := &Runtime{Name: "podman", Kind: "docker", Endpoint: podman}
+		e, err := podmanEngine(L, podman)
+		engineRuntime(L, p, e, err)
+		out = append(out, p)
+	}
+	return out
+}
+
+// engineRuntime sets rt up for engine e (err: how its negotiation went).
+// An engine that does not answer is read from its state on disk (the docker
+// module's fallback): rt.Down says so.
+func engineRuntime(L *lua.LState, rt *Runtime, e *docker.Engine, err error) {
+	if e == nil || (err != nil && !docker.NotAnswering(err)) {
 		rt.Err = err
-		return rt
+		return
+	}
+	rt.Down = err
+	rt.announce = func(L *lua.LState) { docker.Announce(L, e) }
+	if rt.Down == nil {
+		rt.Name = e.Runtime()
+		rt.events = func(o events.Options) events.Source { return events.EngineSource(e, o) }
 	}
 	rt.list = func(ctx context.Context, o ListOptions) ([]*docker.Container, error) {
 		f := map[string][]string{}
@@ -102,8 +138,37 @@ func dockerRuntime(L *lua.LState) *Runtime {
 	rt.lookup = func(ctx context.Context, ref string) (*docker.Container, error) {
 		return docker.Lookup(ctx, e, ref)
 	}
-	rt.events = func(o events.Options) events.Source { return events.EngineSource(e, o) }
-	return rt
+}
+
+const podmanKey = "ctrsh.containers.podman"
+
+// podmanEngine is L's client of Podman's socket when Docker's is the
+// docker module's: made once, negotiated on each use as docker.Client is.
+func podmanEngine(L *lua.LState, host string) (*docker.Engine, error) {
+	var e *docker.Engine
+	if ud, ok := L.G.Registry.RawGetString(podmanKey).(*lua.LUserData); ok {
+		e, _ = ud.Value.(*docker.Engine)
+	}
+	if e == nil {
+		var err error
+		if e, err = docker.NewEngine(host); err != nil {
+			return nil, err
+		}
+		ud := L.NewUserData()
+		ud.Value = e
+		L.G.Registry.RawSetString(podmanKey, ud)
+	}
+	return e, e.Negotiate(luax.Ctx(L))
+}
+
+// isSocket reports whether a unix:// endpoint's socket is there.
+func isSocket(endpoint string) bool {
+	path, ok := strings.CutPrefix(endpoint, "unix://")
+	if !ok {
+		return false
+	}
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode()&os.ModeSocket != 0
 }
 
 func criRuntime(L *lua.LState) *Runtime {
@@ -115,7 +180,7 @@ func criRuntime(L *lua.LState) *Runtime {
 		var fe *cri.FailureError
 		if errors.As(err, &fe) {
 			if d := cri.DiskRuntime(luax.HostRoot(L), fe.Endpoint, err); d != nil {
-				return &Runtime{Name: d.Runtime, Kind: "cri", Endpoint: fe.Endpoint,
+				return &Runtime{Name: d.Runtime, Kind: "cri", Endpoint: fe.Endpoint, Down: err,
 					list: func(ctx context.Context, o ListOptions) ([]*docker.Container, error) {
 						return d.List(ctx, cri.ListOptions{All: o.All, Filters: criFilters(o.Filters)})
 					},

@@ -18,7 +18,7 @@ var funcs = []luax.Func{
 	{Name: "get", Doc: `containers.get(ref) --> Container | nil, err  (ref: name, id, unique id prefix; on a Kubernetes node also "pod/name", "namespace/pod/name" or a one-container pod's name; "containerd://ID" names the runtime; a name found in two runtimes is an error naming both)`, Fn: luaGet},
 	{Name: "stats", Doc: `containers.stats{interval=0, filters=} --> array of {id, name, runtime, pod, memory, cpu, pids, io, net} for the running containers of every runtime, warning | nil, err  (as docker.stats: from the cgroups, one interval for all)`, Fn: luaStats},
 	{Name: "events", Doc: `containers.events{filters={type=, event=, container=, image=, label=, pod=, namespace=, runtime=}, since=, ["until"]=} --> iterator of {type, action, id, name, image, time, pod, attributes}, close | nil, err  (the events of every runtime in one stream, attributes.runtime saying whose; each survives its runtime's restart)`, Fn: luaEvents},
-	{Name: "runtimes", Doc: `containers.runtimes() --> array of {name, kind="docker"|"cri", endpoint, error}  (the runtimes found on this host)`, Fn: luaRuntimes},
+	{Name: "runtimes", Doc: `containers.runtimes() --> array of {name, kind="docker"|"cri", endpoint, error, down}  (the runtimes found on this host; error: it cannot be asked; down: it does not answer and its containers are read from disk)`, Fn: luaRuntimes},
 }
 
 // Loader is the containers module's loader for L.PreloadModule.
@@ -31,7 +31,9 @@ func Loader(L *lua.LState) int {
 // p:container(), ns.enter("web", ...)) find containers in every runtime.
 func init() {
 	docker.Resolve = func(L *lua.LState, ref string) (*docker.Container, error) {
-		return Get(luax.Ctx(L), Runtimes(L), ref)
+		rts := Runtimes(L)
+		defer Announce(L, rts)
+		return Get(luax.Ctx(L), rts, ref)
 	}
 	docker.Resolver = func(L *lua.LState) func(ctx context.Context, ref string) (*docker.Container, error) {
 		rts := Runtimes(L)
@@ -44,6 +46,7 @@ func luaList(L *lua.LState) int {
 	lo := ListOptions{All: o.Bool("all", false), Filters: checkFilters(L, o)}
 	rts := Runtimes(L)
 	list, errs := List(luax.Ctx(L), rts, lo)
+	Announce(L, rts)
 	luax.CheckCancel(L)
 	if len(errs) > 0 && len(list) == 0 && len(errs) == countAsked(rts, lo) {
 		return luax.Fail(L, errors.Join(errs...))
@@ -99,7 +102,9 @@ func luaGet(L *lua.LState) int {
 	if ref == "" {
 		L.ArgError(1, "empty container reference")
 	}
-	c, err := Get(luax.Ctx(L), Runtimes(L), ref)
+	rts := Runtimes(L)
+	c, err := Get(luax.Ctx(L), rts, ref)
+	Announce(L, rts)
 	if err != nil {
 		return luax.Fail(L, err)
 	}
@@ -119,6 +124,9 @@ func luaRuntimes(L *lua.LState) int {
 		}
 		if rt.Err != nil {
 			r.RawSetString("error", lua.LString(rt.Err.Error()))
+		}
+		if rt.Down != nil {
+			r.RawSetString("down", lua.LString(rt.Down.Error()))
 		}
 		t.Append(r)
 	}

@@ -146,6 +146,7 @@ func luaStats(L *lua.LState) int {
 	lo := ListOptions{Filters: checkFilters(L, o)}
 	rts := Runtimes(L)
 	rows, of, errs := Stats(luax.Ctx(L), luax.HostRoot(L), rts, lo, interval)
+	Announce(L, rts)
 	luax.CheckCancel(L)
 	if len(rows) == 0 && len(errs) > 0 && len(errs) == countAsked(rts, lo) {
 		return luax.Fail(L, errors.Join(errs...))

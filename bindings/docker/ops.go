@@ -83,3 +83,8 @@ func (c *Container) HasOps() bool { return c.ops != nil }
 
 // OpsOf is the Ops that serve c (nil for the engine's containers).
 func OpsOf(c *Container) Ops { return c.ops }
+
+// Announce says on L's stderr, once, that e does not answer and its state
+// is read from disk (and, once, that it answers again), as the docker
+// module's own calls do.
+func Announce(L *lua.LState, e *Engine) { announce(L, e) }

@@ -61,7 +61,7 @@ func runNodeTranscript(t *testing.T, b readmeBlock) {
 			}
 		}
 		switch {
-		case strings.Contains(line, "containers.list()") || strings.HasPrefix(line, "c.pod") || strings.HasPrefix(line, "cri.pods"):
+		case strings.Contains(line, "containers.list") || strings.HasPrefix(line, "c.pod") || strings.HasPrefix(line, "cri.pods"):
 			if !strings.Contains(out, pod.Name) {
 				t.Errorf("README.md:%d: %s\nprinted %q, want the pod %s", b.line, line, out, pod.Name)
 			}
