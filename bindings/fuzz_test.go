@@ -132,6 +132,15 @@ var fuzzTargets = []fuzzTarget{
 	{name: "journal.open", kind: journalPath}, {name: "journal.path"},
 	{name: "Journal:events", opts: journalOpts}, {name: "Journal:samples", opts: journalOpts}, {name: "Journal:close"},
 	{name: "Container:history", opts: journalOpts},
+
+	// Every runtime's containers, read-only: lookups, lists, stats and
+	// event streams (the fuzz's methods act on its own container only).
+	{name: "cri.version"}, {name: "cri.containers", opts: []string{"all", "filters"}}, {name: "cri.container"},
+	{name: "cri.pods", opts: []string{"all", "filters"}}, {name: "cri.events", opts: []string{"filters", "since", "until"}},
+	{name: "containers.list", opts: []string{"all", "filters"}}, {name: "containers.get"},
+	{name: "containers.stats", opts: []string{"interval", "filters"}},
+	{name: "containers.events", opts: []string{"filters", "since", "until"}}, {name: "containers.runtimes"},
+	{name: "Container:env"},
 }
 
 var journalOpts = []string{"since", "until", "container", "action", "source", "type", "limit"}
