@@ -119,8 +119,15 @@ function TestDistrolessRunEnter()
   assert.fails("not found in the container", c:enter{"sh", "-c", "true"})
   local r = assert(c:enter{"/server", "-h"})
   assert.contains(r.stderr, "-tick")
-  local lines = {}
-  for l in assert(c:logs{}) do lines[#lines + 1] = l.line end
+  -- containerd writes the container's output to its log file on its own
+  -- time: read it until the server's first line is there.
+  local lines
+  for _ = 1, 100 do
+    lines = {}
+    for l in assert(c:logs{}) do lines[#lines + 1] = l.line end
+    if #lines > 0 then break end
+    sleep(0.05)
+  end
   assert.contains(lines, "server: pid 1, waiting for SIGTERM")
 end
 
