@@ -8,13 +8,14 @@ import (
 	"math"
 	"os"
 	"runtime"
-	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/ctrsh/ctrsh/bindings/luax"
+	"github.com/ctrsh/ctrsh/bindings/tabular"
 )
 
 // testGlobals are extra globals of test builds (-tags ctrsh_testhooks).
@@ -106,78 +107,58 @@ func baseEmit(env *luax.Env) lua.LGFunction {
 // rowWriter prints records as an aligned table: rows are held until the
 // script prints, waits (sleep, a stream), ends, or 200 rows are held, and
 // each batch is aligned as a whole, with a header when the set of keys
-// changes. In the shell (stream) each row is written at once.
+// changes. In the shell (stream) each row is written at once. Columns
+// are ordered, measured and aligned by the table engine (tabular):
+// numbers right-aligned, widths in terminal cells.
 type rowWriter struct {
 	out     io.Writer
 	stream  bool
 	keys    []string // the header of the rows held or last written
 	pending [][]string
 	widths  []int
+	right   []bool // the column's cells so far are all numbers
 }
 
 // maxPending bounds how many rows wait for alignment.
 const maxPending = 200
 
-// leadKeys come first in a row, in this order; other keys follow sorted
-// ("host" is the column ctrsh fleet adds).
-var leadKeys = []string{"host", "rank", "container", "name", "id"}
-
 func rowKeys(t *lua.LTable) []string {
 	var keys []string
 	t.ForEach(func(k, _ lua.LValue) { keys = append(keys, k.String()) })
-	return orderKeys(keys)
-}
-
-// orderKeys sorts a row's keys in place: lead keys first, the rest by name.
-func orderKeys(keys []string) []string {
-	sort.SliceStable(keys, func(i, j int) bool {
-		pi, pj := leadIndex(keys[i]), leadIndex(keys[j])
-		if pi != pj {
-			return pi < pj
-		}
-		return keys[i] < keys[j]
-	})
-	return keys
-}
-
-func leadIndex(k string) int {
-	for i, l := range leadKeys {
-		if k == l {
-			return i
-		}
-	}
-	return len(leadKeys)
+	return tabular.OrderKeys(keys)
 }
 
 // cell is a value as a table shows it: on one line, its control characters
 // escaped (a table is for people, on a terminal or not; --json is the form
 // for programs), so that a container's text can neither break the columns
-// nor act on the terminal.
-func cell(L *lua.LState, v lua.LValue) string {
+// nor act on the terminal. num is true for numbers.
+func cell(L *lua.LState, v lua.LValue) (text string, num bool) {
 	switch v := v.(type) {
 	case lua.LString:
-		return luax.EscapeLine(string(v))
+		return luax.EscapeLine(string(v)), false
 	case lua.LNumber:
-		return luax.FormatNumber(float64(v))
+		return luax.FormatNumber(float64(v)), true
 	case *lua.LTable:
 		b, _ := luax.MarshalJSON(luax.ToGo(v), false)
-		return string(b)
+		return string(b), false
 	default:
-		return luax.EscapeLine(luax.ToString(L, v))
+		return luax.EscapeLine(luax.ToString(L, v)), false
 	}
 }
 
 func (w *rowWriter) add(L *lua.LState, t *lua.LTable) {
 	keys := rowKeys(t)
 	row := make([]string, len(keys))
+	nums := make([]bool, len(keys))
 	for i, k := range keys {
-		row[i] = cell(L, t.RawGetString(k))
+		row[i], nums[i] = cell(L, t.RawGetString(k))
 	}
-	w.addRow(keys, row)
+	w.addRow(keys, row, nums)
 }
 
-// addRow holds one row of cells under keys (in column order).
-func (w *rowWriter) addRow(keys, row []string) {
+// addRow holds one row of cells under keys (in column order); nums marks
+// the cells that are numbers.
+func (w *rowWriter) addRow(keys, row []string, nums []bool) {
 	if strings.Join(keys, "\x00") != strings.Join(w.keys, "\x00") {
 		w.flush()
 		w.keys = keys
@@ -186,7 +167,16 @@ func (w *rowWriter) addRow(keys, row []string) {
 			header[i] = strings.ToUpper(k)
 		}
 		w.widths = make([]int, len(keys))
+		w.right = make([]bool, len(keys))
+		for i := range w.right {
+			w.right[i] = true
+		}
 		w.pending = append(w.pending, header)
+	}
+	for i, c := range row {
+		if c != "" && !nums[i] {
+			w.right[i] = false
+		}
 	}
 	w.pending = append(w.pending, row)
 	if w.stream || len(w.pending) >= maxPending {
@@ -194,26 +184,27 @@ func (w *rowWriter) addRow(keys, row []string) {
 	}
 }
 
-// flush writes the held rows, each column as wide as its widest cell so far.
+// flush writes the held rows, each column as wide as its widest cell so
+// far, numbers (and their header) on the right.
 func (w *rowWriter) flush() {
 	if len(w.pending) == 0 {
 		return
 	}
 	for _, row := range w.pending {
 		for i, c := range row {
-			if len(c) > w.widths[i] {
-				w.widths[i] = len(c)
-			}
+			w.widths[i] = max(w.widths[i], tabular.Width(c))
 		}
 	}
 	var b strings.Builder
 	for _, row := range w.pending {
+		var line strings.Builder
 		for i, c := range row {
-			b.WriteString(c)
-			if i < len(row)-1 {
-				b.WriteString(strings.Repeat(" ", w.widths[i]-len(c)+2))
+			if i > 0 {
+				line.WriteString("  ")
 			}
+			line.WriteString(tabular.Pad(c, w.widths[i], w.right[i]))
 		}
+		b.WriteString(strings.TrimRight(line.String(), " "))
 		b.WriteString("\n")
 	}
 	w.pending = w.pending[:0]
@@ -222,7 +213,8 @@ func (w *rowWriter) flush() {
 
 // Rows is emit()'s table writer for Go callers (ctrsh fleet): the same
 // column order, alignment and headers as emit's rows. Cells are written as
-// given: the caller escapes what it must.
+// given: the caller escapes what it must. A cell that parses as a number
+// is one (right-aligned).
 type Rows struct{ w rowWriter }
 
 // NewRows writes rows to out; with stream each row is written at once,
@@ -237,12 +229,15 @@ func (r *Rows) Add(row map[string]string) {
 	for k := range row {
 		keys = append(keys, k)
 	}
-	keys = orderKeys(keys)
+	keys = tabular.OrderKeys(keys)
 	cells := make([]string, len(keys))
+	nums := make([]bool, len(keys))
 	for i, k := range keys {
 		cells[i] = row[k]
+		_, err := strconv.ParseFloat(cells[i], 64)
+		nums[i] = err == nil
 	}
-	r.w.addRow(keys, cells)
+	r.w.addRow(keys, cells, nums)
 }
 
 // Flush writes the rows held.

@@ -61,14 +61,14 @@ func TestEmitAlignsRowsAndWritesJSON(t *testing.T) {
 	if err := L.DoString(`emit{pid=2543, name="web"} emit{name="database", pid=7} print("between") emit{rank=1, container="db", cpu=0.5}`); err != nil {
 		t.Fatal(err)
 	}
-	// A batch is aligned as a whole; print flushes it first; rank and
-	// container lead, the rest sorted.
-	want := "NAME      PID\nweb       2543\ndatabase  7\nbetween\n"
+	// A batch is aligned as a whole, numbers on the right; print flushes
+	// it first; rank and container lead, the rest sorted.
+	want := "NAME       PID\nweb       2543\ndatabase     7\nbetween\n"
 	if out.String() != want {
 		t.Errorf("emit rows = %q, want %q", out.String(), want)
 	}
 	luax.GetEnv(L).FlushRows()
-	if want += "RANK  CONTAINER  CPU\n1     db         0.5\n"; out.String() != want {
+	if want += "RANK  CONTAINER  CPU\n   1  db         0.5\n"; out.String() != want {
 		t.Errorf("emit rows = %q, want %q", out.String(), want)
 	}
 	var js strings.Builder

@@ -243,9 +243,9 @@ func TestFleetOutputRows(t *testing.T) {
 a     web               running
 bb    db\x1b]0;PWNED\a  exited
 
-HOST  ERROR                                               EXIT  SECONDS
-a     ssh: connect to host a port 22: Connection refused  255   1.000
-bb                                                        0     1.000
+HOST  EXIT  SECONDS  ERROR
+a      255    1.000  ssh: connect to host a port 22: Connection refused
+bb       0    1.000
 `
 	if out.String() != want {
 		t.Errorf("table:\n%s\nwant\n%s", out.String(), want)
