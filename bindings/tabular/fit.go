@@ -3,9 +3,14 @@ package tabular
 // defaultMin is the narrowest a text column is cut to.
 const defaultMin = 8
 
-// fit sets the columns' widths: each its widest cell (or header), and when
-// that is wider than width, text cut down to a common cap (the widest
-// first), then columns left out by priority until the rest fits.
+// DropFirst is the Column.Priority from which columns are left out before
+// any text is cut: an id or a count matters less than a name read whole.
+const DropFirst = 3
+
+// fit sets the columns' widths: each its widest cell (or header). When
+// that is wider than width, columns of priority DropFirst and up are left
+// out first (highest first), then text is cut down to a common cap (the
+// widest first), and when even cut text does not fit, more columns go.
 func (l *layout) fit(width, gap int) {
 	natural := make([]int, len(l.cols))
 	for i, c := range l.cols {
@@ -20,7 +25,11 @@ func (l *layout) fit(width, gap int) {
 	if width <= 0 {
 		return
 	}
-	for len(l.cols) > 1 && sum(l.mins(natural))+gap*(len(l.cols)-1) > width {
+	gaps := func() int { return gap * (len(l.cols) - 1) }
+	for len(l.cols) > 1 && sum(natural)+gaps() > width && l.top() >= DropFirst {
+		natural = l.drop(natural)
+	}
+	for len(l.cols) > 1 && sum(l.mins(natural))+gaps() > width {
 		natural = l.drop(natural)
 	}
 	l.widths = l.capped(natural, width-gap*(len(l.cols)-1))
@@ -43,6 +52,15 @@ func (l *layout) mins(natural []int) []int {
 		}
 	}
 	return m
+}
+
+// top is the highest priority of the columns.
+func (l *layout) top() int {
+	p := 0
+	for _, c := range l.cols {
+		p = max(p, c.Priority)
+	}
+	return p
 }
 
 // drop leaves out the column of highest priority, the rightmost of equals.

@@ -38,3 +38,16 @@ func rank(k string) int {
 	}
 	return 1000
 }
+
+// Priority is the Column.Priority of a key in a table of records of no
+// known form: identity columns are kept longest (0), then trailing text
+// (1), then the rest (2).
+func Priority(k string) int {
+	switch r := rank(k); {
+	case r < 1000:
+		return 0
+	case r >= 2000:
+		return 1
+	}
+	return 2
+}

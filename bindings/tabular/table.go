@@ -12,7 +12,8 @@ type Column struct {
 	Header string // default: Key upper-cased
 	Kind   Kind   // default: KindOf(Key), when Human
 	// Priority orders what is left out when the table does not fit: the
-	// highest first (the rightmost of equals first). 0 is kept longest.
+	// highest first (the rightmost of equals first); from DropFirst up,
+	// before any text is cut. 0 is kept longest.
 	Priority int
 	// Keep shows the column when every cell is empty (a live view whose
 	// columns must not jump); otherwise such a column is left out.

@@ -43,11 +43,7 @@ func runShell(env *luax.Env, o *options) int {
 		Banner:      fmt.Sprintf("ctrsh %s — help() lists modules, Tab completes, Ctrl-C stops a statement, Ctrl-D leaves", version),
 		Color:       env.Color,
 		Print: func(L *lua.LState, values []lua.LValue) {
-			parts := make([]string, len(values))
-			for i, v := range values {
-				parts[i] = luax.Format(L, v, luax.FormatOptions{})
-			}
-			fmt.Fprintln(env.Stdout, strings.Join(parts, "\t"))
+			printValues(L, env, values)
 		},
 		Complete:   completeContainerNames,
 		Foreground: env.Foreground,
