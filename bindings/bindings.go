@@ -39,6 +39,7 @@ func New(env *luax.Env) *lua.LState {
 	luax.OpenProtected(L)
 	luax.SetEnv(L, env)
 	openBase(L, env)
+	openViews(L)
 	openStdio(L, env)
 	installRequire(L, env)
 	openCompat(L)

@@ -1,0 +1,182 @@
+package main
+
+// ctrsh top: every container live, as docker stats and ctop show them,
+// from the cgroup files (no engine stats API): full-screen on a terminal,
+// one sample off it.
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/moby/moby/client"
+
+	"github.com/ctrsh/ctrsh/bindings/docker"
+	"github.com/ctrsh/ctrsh/bindings/luax"
+	"github.com/ctrsh/ctrsh/bindings/tabular"
+	"github.com/ctrsh/ctrsh/bindings/top"
+)
+
+func init() {
+	subcommands["top"] = runTop
+}
+
+const topUsage = `usage: ctrsh top [--interval D] [--sort cpu|mem|pids|name] [--filter TEXT] [--json] [--host H] [--no-trace]
+
+Every running container, refreshed every --interval: CPU %, memory (working
+set, as docker stats) / limit / %, pids, OOM kills (the cgroup's count),
+restarts, network rx/tx, block I/O read/write. Figures come from the cgroup
+files and /proc; the engine only lists the containers.
+
+On a terminal it is full-screen:
+  c m p n      sort by CPU, memory, pids, name (the same key again: reversed)
+  /            filter by name, image or id as you type (Enter keeps it, Esc drops it)
+  Up Down      select a container (also j k, PgUp PgDn, g G)
+  Enter        its processes (host PID and PID inside), last log lines and,
+               as root on a kernel that can trace, the last programs it ran
+  Esc          back to the list
+  q, Ctrl-C    quit
+Off a terminal it prints one sample (CPU % over --interval) as a table, or
+JSON lines with --json, and exits.
+
+flags:
+`
+
+// topOptions are the flags of ctrsh top.
+type topOptions struct {
+	interval time.Duration
+	sortBy   string
+	filter   string
+	json     bool
+	host     string
+	noTrace  bool
+}
+
+func newTopFlags(o *topOptions, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("ctrsh top", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.DurationVar(&o.interval, "interval", time.Second, "time between refreshes; off a terminal, what CPU % is measured over")
+	fs.StringVar(&o.sortBy, "sort", "cpu", "order: cpu, mem, pids or name")
+	fs.StringVar(&o.filter, "filter", "", "only containers whose name or image holds this text, or whose id starts with it")
+	fs.BoolVar(&o.json, "json", false, "off a terminal: one JSON object per container")
+	fs.StringVar(&o.host, "host", "", "Docker endpoint (default $DOCKER_HOST, then unix:///var/run/docker.sock)")
+	fs.BoolVar(&o.noTrace, "no-trace", false, "do not trace execs for the detail view")
+	fs.Usage = func() { fmt.Fprintln(stderr, "run 'ctrsh top --help' for usage") }
+	return fs
+}
+
+// runTop is `ctrsh top`.
+func runTop(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var o topOptions
+	fs := newTopFlags(&o, stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printTopHelp(fs, stdout)
+			return luax.ExitOK
+		}
+		return luax.ExitUsage
+	}
+	sortBy, ok := top.SortNames[strings.ToLower(o.sortBy)]
+	switch {
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "ctrsh top: unexpected argument %q (run 'ctrsh top --help')\n", fs.Arg(0))
+		return luax.ExitUsage
+	case !ok:
+		fmt.Fprintf(stderr, "ctrsh top: --sort %q: want cpu, mem, pids or name\n", o.sortBy)
+		return luax.ExitUsage
+	case o.interval <= 0:
+		fmt.Fprintln(stderr, "ctrsh top: --interval must be more than 0")
+		return luax.ExitUsage
+	}
+	e, col, err := topCollector(o.host)
+	if err != nil {
+		fmt.Fprintf(stderr, "ctrsh top: %v\n", err)
+		return luax.ExitError
+	}
+	collect := func() top.Snapshot { return col.Collect(ctx) }
+	in, inOK := stdin.(*os.File)
+	out, outOK := stdout.(*os.File)
+	if inOK && outOK && top.IsTerminal(in) && top.IsTerminal(out) {
+		execs := top.NoExecs("not traced (--no-trace)")
+		if !o.noTrace {
+			execs = topExecs(ctx, col)
+		}
+		err := top.Run(ctx, in, out, top.Options{Interval: o.interval, Color: os.Getenv("NO_COLOR") == "", Sort: sortBy,
+			Filter: o.filter, Collect: collect, Detail: top.DockerDetail(ctx, e, "/", execs)})
+		return topExit(err, stderr)
+	}
+	return topSample(ctx, collect, o, sortBy, stdout, stderr)
+}
+
+func printTopHelp(fs *flag.FlagSet, stdout io.Writer) {
+	fmt.Fprint(stdout, topUsage)
+	fs.SetOutput(stdout)
+	fs.PrintDefaults()
+}
+
+// topCollector reads the containers of the engine at host.
+func topCollector(host string) (*docker.Engine, *top.Collector, error) {
+	if host == "" {
+		host = os.Getenv("DOCKER_HOST")
+	}
+	if host == "" {
+		host = client.DefaultDockerHost
+	}
+	e, err := docker.NewEngine(host)
+	if err != nil {
+		return nil, nil, err
+	}
+	col, err := top.NewCollector(top.NewDockerSource(e, "/"), "/")
+	return e, col, err
+}
+
+// topExecs traces execs for the detail view when ctrsh is root.
+func topExecs(ctx context.Context, col *top.Collector) func() top.Execs {
+	if os.Geteuid() != 0 {
+		return top.NoExecs("tracing execs needs root")
+	}
+	return top.WatchExecs(ctx, col.Name)
+}
+
+func topExit(err error, stderr io.Writer) int {
+	switch {
+	case err == nil:
+		return luax.ExitOK
+	case errors.Is(err, context.Canceled):
+		return 128 + 15
+	}
+	fmt.Fprintf(stderr, "ctrsh top: %v\n", err)
+	return luax.ExitError
+}
+
+// topSample prints one sample: a table, or JSON lines.
+func topSample(ctx context.Context, collect func() top.Snapshot, o topOptions, sortBy top.SortKey, stdout, stderr io.Writer) int {
+	snap, err := top.Sample(ctx, collect, o.interval, sortBy, o.filter)
+	if err != nil {
+		return topExit(err, stderr)
+	}
+	if snap.Err != nil {
+		fmt.Fprintf(stderr, "ctrsh top: %v\n", snap.Err)
+		if len(snap.Rows) == 0 {
+			return luax.ExitError
+		}
+	}
+	if o.json {
+		for _, r := range snap.Rows {
+			b, err := luax.MarshalJSON(top.Record(r), false)
+			if err != nil {
+				fmt.Fprintf(stderr, "ctrsh top: %v\n", err)
+				return luax.ExitError
+			}
+			stdout.Write(append(b, '\n'))
+		}
+		return luax.ExitOK
+	}
+	io.WriteString(stdout, top.Table(snap.Rows).String(tabular.Options{Human: true, Noun: "containers"}))
+	return luax.ExitOK
+}
