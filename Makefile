@@ -13,7 +13,7 @@ N ?= 20
 STATIC_BIN  ?= bin/ctrsh-static
 STATIC_TAGS ?= osusergo netgo sqlite_omit_load_extension
 
-.PHONY: build static test test-go fuzz engine engine-stop cri cri-stop lint run demo bench clean generate bench-trace bench-journal
+.PHONY: build static test test-go fuzz engine engine-stop cri cri-stop lint run demo bench clean generate bench-trace bench-journal bench-top
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ctrsh
@@ -73,6 +73,12 @@ bench: build engine
 # bench-trace measures what tracing costs an exec-heavy container (README, Tracing).
 bench-trace: engine
 	. ./fixtures/engine.env && $(GO) test -run '^$$' -bench ExecTraced -benchtime 1x -count 1 ./bindings/trace
+
+# bench-top measures the CPU one refresh of ctrsh top costs with TOP_N containers running
+# (README, Performance); it starts and removes its own containers.
+TOP_N ?= 100
+bench-top: engine
+	. ./fixtures/engine.env && CTRSH_BENCH_TOP_N=$(TOP_N) $(GO) test -run '^$$' -bench Refresh -benchtime 50x -count 1 ./bindings/top
 
 # generate rebuilds the BPF objects of bindings/trace (needs clang and libbpf-dev);
 # the generated Go and .o files are committed, so a build needs no clang.

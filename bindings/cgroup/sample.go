@@ -25,18 +25,22 @@ type Sample struct {
 	WriteBytes int64
 }
 
-// Sampler reads the Samples of one cgroup: its directories are found once,
-// and each read uses one buffer and plain open/read/close.
+// Sampler reads the Samples of one cgroup: its directories are found
+// once, and each file is opened once and read again from its start with
+// pread (the kernel makes a cgroup file anew at each read from offset 0),
+// so a refresh costs a read per file and no path lookup. Close closes the
+// files.
 type Sampler struct {
 	c                     *Cgroup
 	mem, cpu, pids, blkio string // directories; "" when not mounted
 	blkioFile             string // the v1 blkio file this kernel has, once found
+	fds                   map[string]int
 	buf                   []byte
 }
 
 // Sampler returns a Sampler of c.
 func (c *Cgroup) Sampler() *Sampler {
-	s := &Sampler{c: c, buf: make([]byte, 8192)}
+	s := &Sampler{c: c, buf: make([]byte, 8192), fds: map[string]int{}}
 	dir := func(ctrl string) string {
 		d, _ := c.Dir(ctrl)
 		return d
@@ -50,40 +54,70 @@ func (c *Cgroup) Sampler() *Sampler {
 	return s
 }
 
+// Close closes the Sampler's files.
+func (s *Sampler) Close() {
+	for path, fd := range s.fds {
+		unix.Close(fd)
+		delete(s.fds, path)
+	}
+}
+
 // errGone is returned by readFile when the file's cgroup is gone.
 var errGone = errors.New("gone")
 
-// readFile reads dir/name into the buffer: nil when the file is not there.
+// readFile reads dir/name into the buffer: nil when the file is not there
+// (or the kernel will not give it: a disabled controller).
 func (s *Sampler) readFile(dir, name string) ([]byte, error) {
 	if dir == "" {
 		return nil, nil
 	}
-	fd, err := unix.Open(filepath.Join(dir, name), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	path := filepath.Join(dir, name)
+	if fd, ok := s.fds[path]; ok {
+		if b, err := s.pread(fd); err == nil {
+			return b, nil
+		}
+		// The cgroup was removed (and maybe made again): open anew.
+		unix.Close(fd)
+		delete(s.fds, path)
+	}
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		if err == unix.ENOENT {
+			// Gone when the memory controller's directory (the unified
+			// one on v2) is; another controller may just not be there.
 			var st unix.Stat_t
-			if unix.Stat(dir, &st) == unix.ENOENT {
+			if s.mem != "" && unix.Stat(s.mem, &st) == unix.ENOENT {
 				return nil, errGone
 			}
 			return nil, nil
 		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	defer unix.Close(fd)
+	b, err := s.pread(fd)
+	if err != nil {
+		unix.Close(fd)
+		if err == unix.ENODEV {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	s.fds[path] = fd
+	return b, nil
+}
+
+// pread reads the whole of fd from its start into the buffer.
+func (s *Sampler) pread(fd int) ([]byte, error) {
 	n := 0
 	for {
 		if n == len(s.buf) {
 			s.buf = append(s.buf, make([]byte, len(s.buf))...)
 		}
-		m, err := unix.Read(fd, s.buf[n:])
+		m, err := unix.Pread(fd, s.buf[n:], int64(n))
 		if err == unix.EINTR {
 			continue
 		}
-		if err == unix.ENODEV {
-			return nil, nil // a disabled controller
-		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return nil, err
 		}
 		if m == 0 {
 			return s.buf[:n], nil

@@ -3,7 +3,9 @@ package cgroup_test
 import (
 	"errors"
 	"os"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/ctrsh/ctrsh/bindings/cgroup"
 	"github.com/ctrsh/ctrsh/fixtures/trees"
@@ -66,5 +68,55 @@ func TestSampleOfRemovedCgroup(t *testing.T) {
 	}
 	if _, err := s.Read(); !errors.Is(err, cgroup.ErrNoCgroup) {
 		t.Errorf("Read of a removed cgroup: %v, want ErrNoCgroup", err)
+	}
+}
+
+// On the host's cgroupfs: a Sampler reads fresh figures each time from
+// files it keeps open, says when the cgroup is removed, and reads the one
+// made again at the same path (a restarted container's).
+func TestHostSamplerRereads(t *testing.T) {
+	c := memoryCgroup(t, 64<<20)
+	s := c.Sampler()
+	defer s.Close()
+	before, err := s.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.MemLimit != 64<<20 {
+		t.Errorf("limit %d, want 64 MiB", before.MemLimit)
+	}
+	cmd := startIn(t, c, "x=$(head -c 16000000 /dev/zero | tr '\\0' a); echo ready; sleep 100")
+	deadline := time.Now().Add(10 * time.Second)
+	var after cgroup.Sample
+	for ; time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if after, err = s.Read(); err != nil {
+			t.Fatal(err)
+		}
+		if after.MemUsage > before.MemUsage+12<<20 {
+			break
+		}
+	}
+	if after.MemUsage <= before.MemUsage+12<<20 {
+		t.Errorf("after allocating 16 MB: usage %d (before %d)", after.MemUsage, before.MemUsage)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	dir, _ := c.Dir("memory")
+	for i := 0; i < 100 && os.Remove(dir) != nil; i++ {
+		pids, _ := c.Procs()
+		for _, pid := range pids {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := s.Read(); !errors.Is(err, cgroup.ErrNoCgroup) {
+		t.Errorf("after rmdir: %v, want ErrNoCgroup", err)
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	again, err := s.Read()
+	if err != nil || again.MemUsage > 1<<20 || again.MemLimit != -1 {
+		t.Errorf("the cgroup made again: %+v, %v; want its own figures (no limit, little usage)", again, err)
 	}
 }

@@ -53,14 +53,27 @@ type Collector struct {
 
 	mu    sync.Mutex
 	names map[string]string // id → name of the containers last listed
+
+	running sync.Mutex // held by Collect and Close
 }
 
 // tracked is what a Collector keeps of a container.
 type tracked struct {
 	pid   int
 	s     *cgroup.Sampler // nil when the cgroup was not found
+	net   int             // /proc/PID/net/dev, open; -1 until opened
 	cpuNs int64
 	at    time.Time
+}
+
+func (t *tracked) close() {
+	if t.s != nil {
+		t.s.Close()
+	}
+	if t.net >= 0 {
+		unix.Close(t.net)
+		t.net = -1
+	}
 }
 
 // NewCollector reads the containers of src below host root ("/").
@@ -74,6 +87,8 @@ func NewCollector(src Source, root string) (*Collector, error) {
 
 // Collect takes one sample of every container.
 func (c *Collector) Collect(ctx context.Context) Snapshot {
+	c.running.Lock()
+	defer c.running.Unlock()
 	targets, err := c.src.List(ctx)
 	if err != nil {
 		targets = c.last
@@ -90,12 +105,24 @@ func (c *Collector) Collect(ctx context.Context) Snapshot {
 			snap.Rows = append(snap.Rows, r)
 		}
 	}
-	for id := range c.byID {
+	for id, tr := range c.byID {
 		if !seen[id] {
+			tr.close()
 			delete(c.byID, id)
 		}
 	}
 	return snap
+}
+
+// Close closes the files the Collector keeps open (a later Collect opens
+// them again).
+func (c *Collector) Close() {
+	c.running.Lock()
+	defer c.running.Unlock()
+	for id, tr := range c.byID {
+		tr.close()
+		delete(c.byID, id)
+	}
 }
 
 func (c *Collector) setNames(targets []Target) {
@@ -123,7 +150,10 @@ func (c *Collector) row(t Target, now time.Time) (Row, bool) {
 		NetRx: -1, NetTx: -1, BlockRead: -1, BlockWrite: -1}
 	tr := c.byID[t.ID]
 	if tr == nil || tr.pid != t.PID {
-		tr = &tracked{pid: t.PID, cpuNs: -1}
+		if tr != nil {
+			tr.close()
+		}
+		tr = &tracked{pid: t.PID, net: -1, cpuNs: -1}
 		if cg, err := c.mounts.ForPID(t.PID); err == nil {
 			tr.s = cg.Sampler()
 		}
@@ -132,6 +162,7 @@ func (c *Collector) row(t Target, now time.Time) (Row, bool) {
 	if tr.s != nil {
 		sm, err := tr.s.Read()
 		if errors.Is(err, cgroup.ErrNoCgroup) {
+			tr.close()
 			delete(c.byID, t.ID)
 			return r, false
 		}
@@ -139,7 +170,7 @@ func (c *Collector) row(t Target, now time.Time) (Row, bool) {
 			c.fill(&r, tr, sm, now)
 		}
 	}
-	r.NetRx, r.NetTx = c.netDev(t.PID)
+	r.NetRx, r.NetTx = c.netDev(tr)
 	return r, true
 }
 
@@ -156,36 +187,40 @@ func (c *Collector) fill(r *Row, tr *tracked, sm cgroup.Sample, now time.Time) {
 	tr.cpuNs, tr.at = sm.CPUNs, now
 }
 
-// netDev sums the rx and tx bytes of /proc/PID/net/dev but lo; -1 when
-// it cannot be read.
-func (c *Collector) netDev(pid int) (rx, tx int64) {
-	b := c.read(c.root + "/proc/" + strconv.Itoa(pid) + "/net/dev")
-	if b == nil {
+// netDev sums the rx and tx bytes of /proc/PID/net/dev but lo, from the
+// file kept open and read again from its start; -1 when it cannot be read.
+func (c *Collector) netDev(tr *tracked) (rx, tx int64) {
+	if tr.net < 0 {
+		fd, err := unix.Open(c.root+"/proc/"+strconv.Itoa(tr.pid)+"/net/dev", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return -1, -1
+		}
+		tr.net = fd
+	}
+	b, err := c.pread(tr.net)
+	if err != nil {
+		unix.Close(tr.net)
+		tr.net = -1
 		return -1, -1
 	}
 	return parseNetDev(b)
 }
 
-// read reads a file into the Collector's buffer; nil on any error.
-func (c *Collector) read(path string) []byte {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil
-	}
-	defer unix.Close(fd)
+// pread reads the whole of fd from its start into the Collector's buffer.
+func (c *Collector) pread(fd int) ([]byte, error) {
 	n := 0
 	for {
 		if n == len(c.buf) {
 			c.buf = append(c.buf, make([]byte, len(c.buf))...)
 		}
-		m, err := unix.Read(fd, c.buf[n:])
+		m, err := unix.Pread(fd, c.buf[n:], int64(n))
 		switch {
 		case err == unix.EINTR:
 			continue
 		case err != nil:
-			return nil
+			return nil, err
 		case m == 0:
-			return c.buf[:n]
+			return c.buf[:n], nil
 		}
 		n += m
 	}

@@ -45,6 +45,7 @@ func luaTop(L *lua.LState) int {
 	if err != nil {
 		return luax.Fail(L, err)
 	}
+	defer col.Close()
 	ctx := luax.Ctx(L)
 	collect := func() Snapshot { return col.Collect(ctx) }
 	env := luax.GetEnv(L)

@@ -98,6 +98,7 @@ func runTop(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		fmt.Fprintf(stderr, "ctrsh top: %v\n", err)
 		return luax.ExitError
 	}
+	defer col.Close()
 	collect := func() top.Snapshot { return col.Collect(ctx) }
 	in, inOK := stdin.(*os.File)
 	out, outOK := stdout.(*os.File)
