@@ -29,7 +29,7 @@ func openBase(L *lua.LState, env *luax.Env) {
 		{Name: "emit", Doc: "emit(t) -- a result record: one JSON line with --json, an aligned table row otherwise", Fn: baseEmit(env)},
 		{Name: "sleep", Doc: "sleep(seconds) -- wait; Ctrl-C and --timeout stop it", Fn: baseSleep},
 		{Name: "now", Doc: "now() --> current time as fractional Unix seconds", Fn: baseNow},
-		{Name: "help", Doc: "help([fn_or_module]) -- list modules, or print the doc of a function, module or method", Fn: baseHelp},
+		{Name: "help", Doc: `help([fn_or_module]) -- list modules, or print the doc of a function, module or method; help("word") lists every function and playbook that mentions word`, Fn: baseHelp},
 		{Name: "fail", Doc: "fail(msg) -- end the run with a finding: message on stderr, exit code 3", Fn: baseFail},
 		{Name: "mkdir", Doc: "mkdir(path [, mode=0755]) --> true | nil, err: create a directory and its parents", Fn: baseMkdir, Unsafe: true},
 		{Name: "collectgarbage", Doc: `collectgarbage([opt="collect"]) -- Lua's: "collect" runs a full garbage collection and closes the streams and connections no Lua value refers to any more (a loop left with break); "count" --> the heap in KB`, Fn: baseCollectGarbage},
@@ -325,7 +325,10 @@ func baseHelp(L *lua.LState) int {
 	}
 	v := L.Get(1)
 	if s, ok := v.(lua.LString); ok {
-		v = lookupPath(L, string(s))
+		if v = lookupPath(L, string(s)); v == lua.LNil {
+			searchHelp(L, out, string(s))
+			return 0
+		}
 	}
 	doc := luax.Doc(L, v)
 	switch v := v.(type) {

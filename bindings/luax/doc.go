@@ -127,3 +127,18 @@ func SetFuncs(L *lua.LState, t *lua.LTable, funcs []Func) {
 		t.RawSetString(f.Name, f.function(L, n, strings.Contains(n, ":")))
 	}
 }
+
+// AllDocs returns every doc recorded in L (functions, methods, modules,
+// types), sorted and without repeats: what help("word") searches.
+func AllDocs(L *lua.LState) []string {
+	seen := map[string]bool{}
+	var out []string
+	registryTable(L, docsKey).ForEach(func(_, v lua.LValue) {
+		if s, ok := v.(lua.LString); ok && !seen[string(s)] {
+			seen[string(s)] = true
+			out = append(out, string(s))
+		}
+	})
+	sort.Strings(out)
+	return out
+}

@@ -57,7 +57,13 @@ type Env struct {
 	// line at a time, io.EOF at Ctrl-D, and ctx's error when the statement
 	// is cancelled (Ctrl-C) while it waits.
 	ReadTerminal func(ctx context.Context, p []byte) (int, error)
+	// Playbooks, when set, lists the playbooks a run can find (name and
+	// description): help("word") searches their descriptions too.
+	Playbooks func() []PlaybookDoc
 }
+
+// PlaybookDoc is a playbook's name and the description it declares.
+type PlaybookDoc struct{ Name, Description string }
 
 // Foreground tracks whether a command that a statement runs on the
 // terminal has it: while one does, the terminal's Ctrl-C is that command's

@@ -203,6 +203,7 @@ func newEnv(o *options, stdin io.Reader, stdout, stderr io.Writer) *luax.Env {
 		CRIEndpoint: o.cri,
 		Safe:        o.safe,
 		ModuleDirs:  playbookDirs(),
+		Playbooks:   playbookDocs,
 	}
 	// The shell and -e runs audit too; playbooks replace this with their name and hash.
 	env.Audit = newAuditLog("", "", func(msg string) {

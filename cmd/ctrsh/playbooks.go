@@ -273,32 +273,8 @@ func runPlaybooksCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tFROM\tDESCRIPTION")
-	seen := map[string]bool{}
-	for _, dir := range playbookDirs() {
-		files, _ := filepath.Glob(filepath.Join(dir, "*.lua"))
-		for _, f := range files {
-			name := strings.TrimSuffix(filepath.Base(f), ".lua")
-			if seen[name] {
-				continue
-			}
-			seen[name] = true
-			// Read as a run would read it: a FIFO there must not hang the list.
-			desc := ""
-			if tf, err := trust.ReadFile(f); err == nil {
-				desc = scripts.Description(tf.Source)
-			} else if errors.Is(err, trust.ErrUntrusted) {
-				desc = "(refused: " + strings.TrimPrefix(err.Error(), trust.ErrUntrusted.Error()+": ") + ")"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", name, dir, desc)
-		}
-	}
-	for _, name := range scripts.Names() {
-		from := "bundled"
-		if seen[name] {
-			continue
-		}
-		src, _ := scripts.Source(name)
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", name, from, scripts.Description(src))
+	for _, p := range listPlaybooks() {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", p.Name, p.From, p.Description)
 	}
 	tw.Flush()
 	return luax.ExitOK
