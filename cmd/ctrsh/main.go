@@ -59,25 +59,12 @@ func init() {
 	}
 }
 
-const usage = `usage: ctrsh [flags]                      the interactive shell (on a terminal)
-       ctrsh [flags] FILE.lua [ARGS...]   run a script; ARGS are Lua's arg table
-       ctrsh [flags] -e CODE [ARGS...]    run CODE
-       ctrsh [flags] < script.lua         run a script from standard input
-       ctrsh run NAME [ARGS...] [flags]   run a playbook (ctrsh run NAME --help for its arguments)
-       ctrsh playbooks [show NAME]        list the playbooks, or print one
-       ctrsh nsenter -t PID|CONTAINER ...  enter a container's namespaces (ctrsh nsenter --help)
-       ctrsh run - [ARGS...] < FILE.lua    run a playbook whose text comes on standard input
-       ctrsh fleet run|push|k8s|local ...  one playbook on many hosts, over ssh or Kubernetes (ctrsh fleet --help)
-       ctrsh journal record [flags]       keep a journal of containers' history (ctrsh journal record --help)
-
-flags:
-`
-
-const exitCodesHelp = `
-exit codes: 0 ok, 1 Lua error, 3 fail() finding, 64 usage, 65 syntax error,
-70 internal error, 75 locked, 77 refused, 124 timeout, 128+N signal N;
-ctrsh fleet: the worst host's code, 69 when no host could be reached
-`
+// usage and exitCodesHelp are the start and end of ctrsh --help, from the
+// one description of the command line (cli.go).
+var (
+	usage         = usageText()
+	exitCodesHelp = exitCodesText()
+)
 
 // subcommands are the commands that have flags of their own.
 var subcommands = map[string]func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int{}

@@ -168,6 +168,10 @@ func runPlaybookCmd(base *options, args []string, stdin io.Reader, stdout, stder
 		fmt.Fprintln(stderr, "ctrsh run: which playbook? usage: ctrsh run NAME [ARGS...] ('ctrsh playbooks' lists them)")
 		return luax.ExitUsage
 	}
+	if rest[0] == "--help" || rest[0] == "-h" {
+		fmt.Fprint(stdout, runUsage)
+		return luax.ExitOK
+	}
 	var ref *playbookRef
 	if rest[0] == "-" {
 		// The playbook's text on stdin: what `ctrsh fleet run` sends over ssh.
