@@ -13,7 +13,7 @@ N ?= 20
 STATIC_BIN  ?= bin/ctrsh-static
 STATIC_TAGS ?= osusergo netgo sqlite_omit_load_extension
 
-.PHONY: build static test test-go fuzz engine engine-stop cri cri-stop lint run demo bench clean generate bench-trace bench-journal bench-top
+.PHONY: build static test test-go fuzz engine engine-stop cri cri-stop lint run demo bench clean generate bench-trace bench-journal bench-top install man
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ctrsh
@@ -21,6 +21,28 @@ build:
 static:
 	CGO_ENABLED=1 $(GO) build -tags '$(STATIC_TAGS)' -ldflags '$(LDFLAGS) -linkmode external -extldflags "-static"' -o $(STATIC_BIN) ./cmd/ctrsh
 	@if ldd $(STATIC_BIN) >/dev/null 2>&1; then echo "make static: $(STATIC_BIN) is dynamically linked" >&2; exit 1; fi
+
+# install puts the binary, the manual page and the completion of bash, zsh and fish below
+# $(DESTDIR)$(PREFIX), as distributions package them.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/ctrsh
+	install -m 0644 ctrsh.1 $(DESTDIR)$(PREFIX)/share/man/man1/ctrsh.1
+	$(BIN) completion bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ctrsh
+	$(BIN) completion zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_ctrsh
+	$(BIN) completion fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/ctrsh.fish
+	chmod 0644 $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ctrsh \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_ctrsh \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/ctrsh.fish
+
+# man rewrites ctrsh.1 from the help text the binary prints (a test checks they agree).
+man:
+	$(GO) test -count=1 -run '^TestManPageIsUpToDate$$' ./cmd/ctrsh -update-man
 
 # test starts (or reuses) the private test engine and CRI runtime, runs every test against
 # them, then fuzzes every Lua function for FUZZ_TEST_TIME (one target per go test -fuzz).
