@@ -314,7 +314,7 @@ func baseHelp(L *lua.LState) int {
 			t := L.GetGlobal(name)
 			fmt.Fprintf(out, "  %-10s %s\n", name, strings.TrimPrefix(luax.Doc(L, t), name+": "))
 		}
-		fmt.Fprintln(out, "globals: pp emit print sleep now help fail playbook mkdir json collectgarbage top")
+		fmt.Fprintln(out, "globals: pp emit print sleep now help fail playbook mkdir json collectgarbage top progress")
 		fmt.Fprintln(out, "language: "+compatDoc)
 		fmt.Fprintln(out, "e.g. help(docker), help(docker.container), help(\"ctrsh.Container\")")
 		fmt.Fprintln(out, safeHelp)

@@ -18,7 +18,10 @@ local function save(name, v)
   f:close()
 end
 
+local steps, step = 6, 0
 local function try(name, fn)
+  progress(step, steps, "diag-bundle: " .. name)
+  step = step + 1
   local ok, v, err = pcall(fn)
   if ok and v ~= nil then save(name, v) else save(name .. ".error", tostring(ok and err or v) .. "\n") end
 end
@@ -43,4 +46,5 @@ try("logs.txt", function()
   end
   return table.concat(out, "\n") .. "\n"
 end)
+progress(steps, steps)
 emit{container = c.name, dir = dir}

@@ -10,7 +10,8 @@ local pb = playbook{
 }
 
 local targets = pb.args.container and {assert(containers.get(pb.args.container))} or assert(containers.list{filters = pb.args.label and {label = pb.args.label} or nil})
-for _, c in ipairs(targets) do
+for i, c in ipairs(targets) do
+  progress(i - 1, #targets, "log-errors: " .. c.name)
   local it, err = c:logs{since = pb.args.since, grep = pb.args.pattern, tail = -1}
   if not it then
     io.stderr:write("log-errors: ", err, "\n")
@@ -20,3 +21,4 @@ for _, c in ipairs(targets) do
     end
   end
 end
+progress(#targets, #targets)

@@ -464,7 +464,9 @@ func luaStats(L *lua.LState) int {
 	if err != nil {
 		return luax.Fail(L, err)
 	}
+	stop := luax.GetEnv(L).Progress.Wait(fmt.Sprintf("docker.stats: %d containers", len(targets)), interval)
 	stats, errs := ReadStats(luax.Ctx(L), luax.HostRoot(L), targets, interval)
+	stop()
 	luax.CheckCancel(L)
 	t := L.CreateTable(len(stats), 0)
 	for i, s := range stats {

@@ -57,6 +57,9 @@ type Env struct {
 	// line at a time, io.EOF at Ctrl-D, and ctx's error when the statement
 	// is cancelled (Ctrl-C) while it waits.
 	ReadTerminal func(ctx context.Context, p []byte) (int, error)
+	// Progress is the progress line on the terminal's standard error, nil
+	// when standard error is not a terminal.
+	Progress *Progress
 	// Playbooks, when set, lists the playbooks a run can find (name and
 	// description): help("word") searches their descriptions too.
 	Playbooks func() []PlaybookDoc

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"unicode/utf8"
 )
 
@@ -115,6 +116,24 @@ func Raw(w io.Writer) io.Writer {
 		return t.w
 	}
 	return w
+}
+
+// File is the file under w (a TermWriter, a progress Guard), if any: the
+// terminal a full-screen view takes over.
+func File(w io.Writer) (*os.File, bool) {
+	for i := 0; i < 4; i++ {
+		switch v := w.(type) {
+		case *os.File:
+			return v, true
+		case *TermWriter:
+			w = v.w
+		case interface{ Underlying() io.Writer }:
+			w = v.Underlying()
+		default:
+			return nil, false
+		}
+	}
+	return nil, false
 }
 
 // MarshalJSON is json.Marshal (json.MarshalIndent with indent) whose output

@@ -79,7 +79,7 @@ func luaTop(L *lua.LState) int {
 // one: the keys are read from in, the frames written to out as they are.
 func terminal(env *luax.Env) (*os.File, *os.File, bool) {
 	in, ok1 := env.Stdin.(*os.File)
-	out, ok2 := luax.Raw(env.Stdout).(*os.File)
+	out, ok2 := luax.File(env.Stdout)
 	if !ok1 || !ok2 || !IsTerminal(in) || !IsTerminal(out) {
 		return nil, nil, false
 	}

@@ -192,6 +192,7 @@ func newEnv(o *options, stdin io.Reader, stdout, stderr io.Writer) *luax.Env {
 		ModuleDirs:  playbookDirs(),
 		Playbooks:   playbookDocs,
 	}
+	withProgress(env, stdout, stderr, o.raw)
 	// The shell and -e runs audit too; playbooks replace this with their name and hash.
 	env.Audit = newAuditLog("", "", func(msg string) {
 		fmt.Fprintf(stderr, "ctrsh: warning: %s\n", msg)
