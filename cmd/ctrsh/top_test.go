@@ -152,3 +152,25 @@ func TestTopOffATerminal(t *testing.T) {
 		t.Errorf("--sort size: code %d, %s", r.code, r.stderr)
 	}
 }
+
+// top() in the shell takes the terminal, and gives it back as it was: after
+// q the prompt reads and echoes lines again.
+func TestTopInTheShell(t *testing.T) {
+	name := fmt.Sprintf("topsh-%d", os.Getpid())
+	startBusybox(t, name, "sleep", "1000")
+	env := engineEnv(t, "HOME="+t.TempDir(), "TERM=xterm", "NO_COLOR=1", "CTRSH_AUDIT_FILE="+filepath.Join(t.TempDir(), "audit"))
+	s := startTmuxSized(t, env, 120)
+	s.typeLine("clear; " + ctrshBinary(t))
+	s.waitFor("ctrsh> ")
+	s.typeLine(fmt.Sprintf(`top{filter = %q, sort = "name"}`, name))
+	scr := s.waitFor("1 containers (docker)")
+	if !strings.Contains(scr, "> "+name) || !strings.Contains(scr, "sort: name") {
+		t.Errorf("top() in the shell:\n%s", scr)
+	}
+	s.run("send-keys", "-l", "q")
+	s.typeLine("print(40 + 2)")
+	scr = s.waitFor("\n42\n")
+	if !strings.Contains(scr, "ctrsh> print(40 + 2)") {
+		t.Errorf("after q the shell does not echo what is typed:\n%s", scr)
+	}
+}
