@@ -42,7 +42,6 @@ type Model struct {
 	Filter        string
 	Editing       bool   // typing the filter after "/"
 	Selected      string // the id of the selected container
-	offset        int    // the first row on the screen
 	Detail        *Detail
 	DetailID      string // the container whose detail is open ("": the list)
 	Quit          bool

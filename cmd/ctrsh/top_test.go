@@ -41,9 +41,8 @@ func TestTopOnATerminal(t *testing.T) {
 	env := engineEnv(t, "HOME="+t.TempDir(), "TERM=xterm", "NO_COLOR=1")
 	s := startTmuxSized(t, env, 200)
 	s.typeLine(fmt.Sprintf("clear; %s top --filter %s; echo EXIT=$?", ctrshBinary(t), prefix))
-	scr := s.waitFor("20 containers")
-	s.waitFor(prefix + "idle-15")
-	scr = s.screen()
+	s.waitFor("20 containers")
+	scr := s.waitFor(prefix + "idle-15")
 	for _, n := range []string{"web-1", "web-2", "web-3", "hog", "db", "idle-01", "idle-15"} {
 		if !strings.Contains(scr, prefix+n) {
 			t.Errorf("%s is not on the screen:\n%s", prefix+n, scr)
