@@ -107,13 +107,18 @@ func (t *TermWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Raw returns the writer under a TermWriter — for what must reach the
-// terminal as it is: the shell's prompt and colours, and the terminal handed
-// to a command entered interactively (as docker exec -it hands it). Any
-// other writer is returned as it is.
+// Raw returns the writer under a TermWriter (and under a Progress guard:
+// the terminal itself) — for what must reach the terminal as it is: the
+// shell's prompt and colours, and the terminal handed to a command entered
+// interactively (as docker exec -it hands it). Any other writer is
+// returned as it is. What writes there while a progress line may be shown
+// wraps it in Progress.Guard again.
 func Raw(w io.Writer) io.Writer {
 	if t, ok := w.(*TermWriter); ok {
-		return t.w
+		w = t.w
+	}
+	if g, ok := w.(*progressGuard); ok {
+		return g.w
 	}
 	return w
 }

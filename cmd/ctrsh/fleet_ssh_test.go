@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"syscall"
@@ -166,8 +167,8 @@ func TestFleetRunHealth(t *testing.T) {
 	// A table off --json: the host column first, and a summary table.
 	r = fleet(t, f, "run", "health", "--hosts", "a,b,c", "--label", "ctrsh.fleettest="+okName)
 	lines := strings.Split(r.stdout, "\n")
-	if r.code != 0 || !strings.HasPrefix(lines[0], "HOST") || !strings.Contains(r.stdout, "\nHOST  ERROR") ||
-		!strings.Contains(r.stdout, "\nc     ssh: connect to host") {
+	if r.code != 0 || !strings.HasPrefix(lines[0], "HOST") || !strings.Contains(r.stdout, "\nHOST  EXIT  SECONDS  ERROR") ||
+		!regexp.MustCompile(`\nc\s+255\s+[\d.]+\s+ssh: connect to host`).MatchString(r.stdout) {
 		t.Errorf("table: exit %d\n%s", r.code, r.stdout)
 	}
 

@@ -50,7 +50,7 @@ func writeTable(env *luax.Env, t *tabular.Table, noun string) {
 	w := env.Stdout
 	o := tabular.Options{Human: true, Noun: noun, Width: termWidth(luax.Raw(env.Stdout)), Color: env.Color}
 	if o.Color {
-		w = luax.Raw(env.Stdout)
+		w = env.Progress.Guard(luax.Raw(env.Stdout))
 	}
 	io.WriteString(w, t.String(o))
 }

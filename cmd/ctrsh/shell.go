@@ -34,12 +34,13 @@ func runShell(env *luax.Env, o *options) int {
 	}
 	// The shell's prompt, line editing and colours reach the terminal as
 	// they are; values and errors are escaped (the value printer writes to
-	// env.Stdout, repl escapes the messages it colours).
+	// env.Stdout, repl escapes the messages it colours). A progress line a
+	// failed statement left is erased before them.
 	err := repl.Run(ctx, L, repl.Config{
 		HistoryFile: history,
 		Stdin:       os.Stdin,
-		Stdout:      luax.Raw(env.Stdout),
-		Stderr:      luax.Raw(env.Stderr),
+		Stdout:      env.Progress.Guard(luax.Raw(env.Stdout)),
+		Stderr:      env.Progress.Guard(luax.Raw(env.Stderr)),
 		Banner:      fmt.Sprintf("ctrsh %s — help() lists modules, Tab completes, Ctrl-C stops a statement, Ctrl-D leaves", version),
 		Color:       env.Color,
 		Print: func(L *lua.LState, values []lua.LValue) {
