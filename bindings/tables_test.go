@@ -83,3 +83,24 @@ func TestTabulateProcesses(t *testing.T) {
 		t.Errorf("at 60 columns nothing was left out:\n%s", narrow)
 	}
 }
+
+// journal.events{} rows show the columns of an event log, time first.
+func TestTabulateJournalEvents(t *testing.T) {
+	L, _ := newState(t, false)
+	got, ok := tabulate(t, L, `{
+		{time = 1796126400, source = "engine", type = "container", action = "die", name = "web", exit_code = 137,
+		 id = "`+strings.Repeat("ab", 32)+`", oom_killed = false, attributes = {image = "busybox"}},
+		{time = 1796126401, source = "kmsg", type = "container", action = "oom_kill", pid = 2543, comm = "tail"},
+	}`, 0)
+	if !ok {
+		t.Fatal("journal events are not a table")
+	}
+	want := `    TIME  SOURCE  TYPE       ACTION    NAME  ID            EXIT  OOM_KILLED   PID  COMM  ATTRIBUTES
+12:00:00  engine  container  die       web   abababababab   137  false                   {…}
+12:00:01  kmsg    container  oom_kill                                        2543  tail
+(2 rows)
+`
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}

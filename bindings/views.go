@@ -59,6 +59,25 @@ var (
 		col("comm", "COMM", tabular.Plain, 3),
 		wide(col("cmd", "CMD", tabular.Plain, 0), 24),
 	}
+	// eventsView: journal.events{} rows (and any record with time, source
+	// and action).
+	eventsView = []viewCol{
+		col("time", "TIME", tabular.Time, 0),
+		col("source", "SOURCE", tabular.Plain, 3),
+		col("type", "TYPE", tabular.Plain, 4),
+		col("action", "ACTION", tabular.Plain, 0),
+		wide(col("name", "NAME", tabular.Plain, 0), 12),
+		col("id", "ID", tabular.ID, 3),
+		col("image", "IMAGE", tabular.Plain, 4),
+		col("exit_code", "EXIT", tabular.Plain, 1),
+		col("oom_killed", "OOM_KILLED", tabular.Plain, 2),
+		col("oom_kills", "OOM_KILLS", tabular.Plain, 2),
+		col("restart_count", "RESTARTS", tabular.Plain, 2),
+		col("pid", "PID", tabular.Plain, 2),
+		col("comm", "COMM", tabular.Plain, 2),
+		col("memcg", "MEMCG", tabular.Plain, 4),
+		col("attributes", "ATTRIBUTES", tabular.Plain, 5),
+	}
 	// typeViews: arrays of userdata, by type name.
 	typeViews = map[string][]viewCol{
 		"ctrsh.Container": {
@@ -94,6 +113,8 @@ func matchView(keys map[string]bool) []viewCol {
 		return statsView
 	case keys["pid"] && keys["pid_inside"] && keys["cmd"] && keys["comm"]:
 		return topView
+	case keys["time"] && keys["source"] && keys["action"]:
+		return eventsView
 	}
 	return nil
 }
