@@ -167,6 +167,8 @@ func TestTopInTheShell(t *testing.T) {
 		t.Errorf("top() in the shell:\n%s", scr)
 	}
 	s.run("send-keys", "-l", "q")
+	// The prompt again (keys typed before top has gone are its own).
+	s.waitForCount("ctrsh> ", 2)
 	s.typeLine("print(40 + 2)")
 	scr = s.waitFor("\n42\n")
 	if !strings.Contains(scr, "ctrsh> print(40 + 2)") {
