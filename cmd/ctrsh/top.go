@@ -99,6 +99,9 @@ func runTop(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return luax.ExitError
 	}
 	defer col.Close()
+	sig := newSignalCancel(ctx)
+	defer sig.stop()
+	ctx = sig.ctx
 	collect := func() top.Snapshot { return col.Collect(ctx) }
 	in, inOK := stdin.(*os.File)
 	out, outOK := stdout.(*os.File)
@@ -109,9 +112,9 @@ func runTop(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		}
 		err := top.Run(ctx, in, out, top.Options{Interval: o.interval, Color: os.Getenv("NO_COLOR") == "", Sort: sortBy,
 			Filter: o.filter, Collect: collect, Detail: top.DockerDetail(ctx, e, "/", execs)})
-		return topExit(err, stderr)
+		return topExit(err, sig, stderr)
 	}
-	return topSample(ctx, collect, o, sortBy, stdout, stderr)
+	return topSample(ctx, collect, o, sortBy, sig, stdout, stderr)
 }
 
 func printTopHelp(fs *flag.FlagSet, stdout io.Writer) {
@@ -144,22 +147,24 @@ func topExecs(ctx context.Context, col *top.Collector) func() top.Execs {
 	return top.WatchExecs(ctx, col.Name)
 }
 
-func topExit(err error, stderr io.Writer) int {
-	switch {
+// topExit is the exit code of a view that ended with err: 128+N after
+// signal N.
+func topExit(err error, sig *signalCancel, stderr io.Writer) int {
+	switch n := sig.received(); {
 	case err == nil:
 		return luax.ExitOK
-	case errors.Is(err, context.Canceled):
-		return 128 + 15
+	case n != 0:
+		return 128 + n
 	}
 	fmt.Fprintf(stderr, "ctrsh top: %v\n", err)
 	return luax.ExitError
 }
 
 // topSample prints one sample: a table, or JSON lines.
-func topSample(ctx context.Context, collect func() top.Snapshot, o topOptions, sortBy top.SortKey, stdout, stderr io.Writer) int {
+func topSample(ctx context.Context, collect func() top.Snapshot, o topOptions, sortBy top.SortKey, sig *signalCancel, stdout, stderr io.Writer) int {
 	snap, err := top.Sample(ctx, collect, o.interval, sortBy, o.filter)
 	if err != nil {
-		return topExit(err, stderr)
+		return topExit(err, sig, stderr)
 	}
 	if snap.Err != nil {
 		fmt.Fprintf(stderr, "ctrsh top: %v\n", snap.Err)

@@ -4,12 +4,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/ctrsh/ctrsh/fixtures/testengine"
+	"github.com/ctrsh/ctrsh/repl/ptytest"
 )
 
 // topContainers starts the 20 containers of the top tests, named
@@ -173,5 +176,21 @@ func TestTopInTheShell(t *testing.T) {
 	scr = s.waitFor("\n42\n")
 	if !strings.Contains(scr, "ctrsh> print(40 + 2)") {
 		t.Errorf("after q the shell does not echo what is typed:\n%s", scr)
+	}
+}
+
+// SIGTERM ends ctrsh top with 143, the terminal put back (cursor shown,
+// alternate screen left).
+func TestTopSignal(t *testing.T) {
+	cmd := exec.Command(ctrshBinary(t), "top")
+	cmd.Env = engineEnv(t, "HOME="+t.TempDir(), "TERM=xterm", "NO_COLOR=1")
+	st := ptytest.Start(t, cmd)
+	st.Expect(`containers \(docker\)`)
+	cmd.Process.Signal(syscall.SIGTERM)
+	if code := st.Wait(); code != 143 {
+		t.Errorf("exit %d, want 143", code)
+	}
+	if out := st.Output(); !strings.HasSuffix(strings.TrimRight(out, "\r\n"), "\x1b[?25h\x1b[?1049l") {
+		t.Errorf("the terminal is not put back: output ends %q", out[max(0, len(out)-80):])
 	}
 }
