@@ -60,13 +60,15 @@ func NewDockerSource(e *docker.Engine, root string) *DockerSource {
 // Name is "docker".
 func (d *DockerSource) Name() string { return "docker" }
 
-// List lists the running containers.
+// List lists the running containers. When the engine's list fails, the
+// docker module's List is asked (with its own time): where the engine does
+// not answer, it reads the containers from the engine's state on disk.
 func (d *DockerSource) List(ctx context.Context) ([]Target, error) {
-	ctx, cancel := context.WithTimeout(ctx, ListTimeout)
+	lctx, cancel := context.WithTimeout(ctx, ListTimeout)
 	defer cancel()
-	res, err := d.Engine.ContainerList(ctx, client.ContainerListOptions{})
+	res, err := d.Engine.ContainerList(lctx, client.ContainerListOptions{})
 	if err != nil {
-		return nil, d.Engine.Err(err)
+		return d.fallback(ctx, d.Engine.Err(err))
 	}
 	out := make([]Target, 0, len(res.Items))
 	seen := make(map[string]bool, len(res.Items))
@@ -74,7 +76,7 @@ func (d *DockerSource) List(ctx context.Context) ([]Target, error) {
 		seen[s.ID] = true
 		t, ok := d.known[s.ID]
 		if !ok || !d.alive(t.PID) {
-			c, err := docker.Lookup(ctx, d.Engine, s.ID)
+			c, err := docker.Lookup(lctx, d.Engine, s.ID)
 			if err != nil || c.PID <= 0 {
 				if errors.Is(err, context.DeadlineExceeded) {
 					return nil, d.Engine.Err(err)
@@ -89,6 +91,24 @@ func (d *DockerSource) List(ctx context.Context) ([]Target, error) {
 	for id := range d.known {
 		if !seen[id] {
 			delete(d.known, id)
+		}
+	}
+	return out, nil
+}
+
+// fallback lists through docker.List when the engine's list failed with
+// err; err when that fails too.
+func (d *DockerSource) fallback(ctx context.Context, err error) ([]Target, error) {
+	ctx, cancel := context.WithTimeout(ctx, ListTimeout)
+	defer cancel()
+	list, ferr := docker.List(ctx, d.Engine, docker.ListOptions{})
+	if ferr != nil {
+		return nil, err
+	}
+	out := make([]Target, 0, len(list))
+	for _, c := range list {
+		if c.PID > 0 {
+			out = append(out, Target{ID: c.ID, Name: c.Name, Image: c.Image, Runtime: "docker", PID: c.PID, Restarts: c.RestartCount})
 		}
 	}
 	return out, nil
