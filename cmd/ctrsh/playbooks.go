@@ -10,10 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/ctrsh/ctrsh/bindings/luax"
+	"github.com/ctrsh/ctrsh/bindings/tabular"
 	"github.com/ctrsh/ctrsh/bindings/trust"
 	"github.com/ctrsh/ctrsh/scripts"
 )
@@ -275,11 +275,10 @@ func runPlaybooksCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ctrsh playbooks: unknown argument %q; usage: ctrsh playbooks [show NAME]\n", args[0])
 		return luax.ExitUsage
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tFROM\tDESCRIPTION")
+	t := &tabular.Table{Columns: []tabular.Column{{Key: "name", Keep: true}, {Key: "from", Keep: true}, {Key: "description", Keep: true}}}
 	for _, p := range listPlaybooks() {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", p.Name, p.From, p.Description)
+		t.Rows = append(t.Rows, []any{p.Name, p.From, p.Description})
 	}
-	tw.Flush()
+	io.WriteString(stdout, t.String(tabular.Options{}))
 	return luax.ExitOK
 }
