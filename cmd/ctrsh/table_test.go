@@ -153,6 +153,14 @@ func TestShellTablesFitTheTerminal(t *testing.T) {
 			}
 		})
 	}
+	t.Run("stats-without-interval", func(t *testing.T) {
+		scr := shellAt(t, 80, step{fmt.Sprintf(`docker.stats{filters = {label = "ctrsh.case=%s"}}`, caseLabel), "rows"})
+		checkWidth(t, scr, 80)
+		// No CPU% without an interval: the empty column is left out.
+		if got := strings.Join(tableHeader(t, scr, "NAME"), " "); !strings.HasPrefix(got, "NAME MEM LIMIT MEM% PIDS OOM") {
+			t.Errorf("docker.stats{} columns %q", got)
+		}
+	})
 	t.Run("pp", func(t *testing.T) {
 		scr := shellAt(t, 80, step{fmt.Sprintf(`pp(docker.container(%q):top())`, web), "\n}"})
 		for _, want := range []string{"pid_inside = 1,", `cmd = "sleep 2000",`, "rss = "} {
