@@ -17,6 +17,7 @@ import (
 // kernel has no such file; CPUPercent until a second sample).
 type Row struct {
 	ID, Name, Image, Runtime string
+	Source                   string // "engine", or "disk": read from the engine's state on disk
 	PID                      int
 	CPUPercent               float64 // over the time since the last sample; 100 is one CPU
 	MemUsage                 int64   // the working set: usage less inactive file pages, as docker stats
@@ -37,6 +38,9 @@ type Snapshot struct {
 	// Err is why the list failed: Rows are then the containers last
 	// listed, their figures read now (the cgroup files need no engine).
 	Err error
+	// Note is what the Source says about the list ("containers from the
+	// engine's state on disk").
+	Note string
 }
 
 // Collector reads the figures of every container a Source lists, from
@@ -98,6 +102,9 @@ func (c *Collector) Collect(ctx context.Context) Snapshot {
 	}
 	now := c.now()
 	snap := Snapshot{Rows: make([]Row, 0, len(targets)), At: now, Source: c.src.Name(), Err: err}
+	if n, ok := c.src.(noter); ok {
+		snap.Note = n.Note()
+	}
 	seen := make(map[string]bool, len(targets))
 	for _, t := range targets {
 		seen[t.ID] = true
@@ -145,7 +152,7 @@ func (c *Collector) Name(id string) string {
 
 // row reads one container; false when it is gone (its cgroup removed).
 func (c *Collector) row(t Target, now time.Time) (Row, bool) {
-	r := Row{ID: t.ID, Name: t.Name, Image: t.Image, Runtime: t.Runtime, PID: t.PID, Restarts: int64(t.Restarts),
+	r := Row{ID: t.ID, Name: t.Name, Image: t.Image, Runtime: t.Runtime, Source: t.Source, PID: t.PID, Restarts: int64(t.Restarts),
 		CPUPercent: -1, MemUsage: -1, MemLimit: -1, MemPercent: -1, Pids: -1, OOMKills: -1,
 		NetRx: -1, NetTx: -1, BlockRead: -1, BlockWrite: -1}
 	tr := c.byID[t.ID]

@@ -3,7 +3,6 @@ package top
 import (
 	"context"
 	"errors"
-	"io"
 	"sync"
 	"time"
 
@@ -77,7 +76,8 @@ func processes(ctx context.Context, root string, r Row) ([]proc.TopRow, error) {
 	return fs.Top(ctx, r.ID)
 }
 
-// lastLogs reads the container's last log lines.
+// lastLogs reads the container's last log lines (from the log file on
+// disk when the engine does not answer).
 func lastLogs(ctx context.Context, e *docker.Engine, id string) ([]logs.Line, error) {
 	if e == nil {
 		return nil, errors.New("no engine")
@@ -86,23 +86,7 @@ func lastLogs(ctx context.Context, e *docker.Engine, id string) ([]logs.Line, er
 	if err != nil {
 		return nil, err
 	}
-	rc, err := logs.Open(ctx, c, logs.Options{Tail: DetailLogLines, Stdout: true, Stderr: true})
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	lr := logs.NewReader(rc, c.TTY, nil)
-	var out []logs.Line
-	for {
-		l, err := lr.Next()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return out, err
-		}
-		out = append(out, *l)
-	}
+	return logs.Last(ctx, c, DetailLogLines)
 }
 
 // WatchExecs starts tracing execs in the background for the detail view;

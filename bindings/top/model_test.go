@@ -118,6 +118,10 @@ func TestViews(t *testing.T) {
 	m3.Err = errors.New("docker engine unix:///var/run/docker.sock: not reachable: no answer within 2s")
 	mm, _ := m.Update(SnapshotMsg{m3})
 	golden(t, "engine-down", mm.View())
+	m4 := snapshot()
+	m4.Source, m4.Note = "docker, from disk", "containers from the engine's state on disk: docker engine unix:///var/run/docker.sock: not reachable: no answer within 2s"
+	mm, _ = m.Update(SnapshotMsg{m4})
+	golden(t, "from-disk", mm.View())
 }
 
 // Colour adds only escape codes: stripped, a coloured view is the plain

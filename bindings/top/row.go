@@ -12,6 +12,9 @@ import (
 // out, exact values.
 func Record(r Row) map[string]any {
 	m := map[string]any{"id": r.ID, "name": r.Name, "image": r.Image, "runtime": r.Runtime, "pid": r.PID}
+	if r.Source != "" {
+		m["source"] = r.Source
+	}
 	set := func(k string, v int64) {
 		if v >= 0 {
 			m[k] = v

@@ -105,6 +105,8 @@ func (m Model) status() string {
 		return "/" + luax.EscapeLine(m.Filter) + "_   (Enter keeps the filter, Esc drops it)"
 	case m.Snap.Err != nil:
 		return "! " + luax.EscapeLine(m.Snap.Err.Error()) + " (showing the containers last listed)"
+	case m.Snap.Note != "":
+		return "! " + luax.EscapeLine(m.Snap.Note)
 	}
 	return "c CPU  m memory  p pids  n name  / filter  ↑↓ select  Enter processes and logs  q quit"
 }

@@ -211,7 +211,7 @@ func containerNames(ctx context.Context, host string) []string {
 		host = os.Getenv("DOCKER_HOST")
 	}
 	if host == "" {
-		host = client.DefaultDockerHost
+		host = docker.DefaultHost()
 	}
 	ctx, cancel := context.WithTimeout(ctx, completionTimeout)
 	defer cancel()

@@ -14,8 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/moby/moby/client"
-
 	"github.com/ctrsh/ctrsh/bindings/docker"
 	"github.com/ctrsh/ctrsh/bindings/luax"
 	"github.com/ctrsh/ctrsh/bindings/tabular"
@@ -64,7 +62,7 @@ func newTopFlags(o *topOptions, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.sortBy, "sort", "cpu", "order: cpu, mem, pids or name")
 	fs.StringVar(&o.filter, "filter", "", "only containers whose name or image holds this text, or whose id starts with it")
 	fs.BoolVar(&o.json, "json", false, "off a terminal: one JSON object per container")
-	fs.StringVar(&o.host, "host", "", "Docker endpoint (default $DOCKER_HOST, then unix:///var/run/docker.sock)")
+	fs.StringVar(&o.host, "host", "", "Docker or Podman endpoint (default $DOCKER_HOST, then /var/run/docker.sock, then /run/podman/podman.sock)")
 	fs.BoolVar(&o.noTrace, "no-trace", false, "do not trace execs for the detail view")
 	fs.Usage = func() { fmt.Fprintln(stderr, "run 'ctrsh top --help' for usage") }
 	return fs
@@ -129,7 +127,7 @@ func topCollector(host string) (*docker.Engine, *top.Collector, error) {
 		host = os.Getenv("DOCKER_HOST")
 	}
 	if host == "" {
-		host = client.DefaultDockerHost
+		host = docker.DefaultHost()
 	}
 	e, err := docker.NewEngine(host)
 	if err != nil {
@@ -171,6 +169,9 @@ func topSample(ctx context.Context, collect func() top.Snapshot, o topOptions, s
 		if len(snap.Rows) == 0 {
 			return luax.ExitError
 		}
+	}
+	if snap.Note != "" {
+		fmt.Fprintf(stderr, "ctrsh top: %s\n", snap.Note)
 	}
 	if o.json {
 		for _, r := range snap.Rows {
