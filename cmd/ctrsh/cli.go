@@ -81,7 +81,7 @@ var exitCodes = []exitDoc{
 }
 
 var environment = []envVar{
-	{"DOCKER_HOST", "the Docker endpoint when --host is not given (default unix:///var/run/docker.sock)"},
+	{"DOCKER_HOST", "the Docker (or Podman) endpoint when --host is not given (default /var/run/docker.sock, else /run/podman/podman.sock)"},
 	{"NO_COLOR", "set: no colour, on a terminal too"},
 	{"CTRSH_PLAYBOOK_DIR", "a directory searched for playbooks before the others"},
 	{"CTRSH_AUDIT_FILE", "the audit log file when there is no /dev/log (default /var/log/ctrsh/audit.jsonl)"},
