@@ -87,6 +87,9 @@ type fuzzTarget struct {
 var fuzzTargets = []fuzzTarget{
 	{name: "print"}, {name: "pp"}, {name: "emit"}, {name: "sleep"}, {name: "now"}, {name: "help"},
 	{name: "fail"}, {name: "collectgarbage"}, {name: "playbook", opts: []string{"description", "args", "name"}},
+	// top off a terminal samples every container (it reads); progress
+	// draws nothing off a terminal.
+	{name: "top", opts: []string{"interval", "sort", "filter"}}, {name: "progress"},
 	{name: "json.encode", opts: []string{"indent"}}, {name: "json.decode"},
 	{name: "docker.ping"}, {name: "docker.info"},
 	{name: "docker.containers", opts: []string{"all", "filters"}},
@@ -252,7 +255,7 @@ func stateFunctions(L *lua.LState) []string {
 			})
 		}
 	}
-	names = append(names, "print", "pp", "emit", "sleep", "now", "help", "fail", "mkdir", "playbook", "collectgarbage")
+	names = append(names, "print", "pp", "emit", "sleep", "now", "help", "fail", "mkdir", "playbook", "collectgarbage", "top", "progress")
 	L.G.Registry.ForEach(func(_, v lua.LValue) {
 		mt, ok := v.(*lua.LTable)
 		if !ok {

@@ -18,7 +18,7 @@ func openViews(L *lua.LState) {
 
 // progress lua progress(done, total [, what]) updates the progress line.
 func baseProgress(L *lua.LState) int {
-	done, total := L.CheckInt(1), L.CheckInt(2)
+	done, total := luax.CheckInteger(L, 1), luax.CheckInteger(L, 2)
 	what := L.OptString(3, "")
 	if what == "" {
 		what = luax.GetEnv(L).Playbook
