@@ -82,7 +82,9 @@ var (
 	typeViews = map[string][]viewCol{
 		"ctrsh.Container": {
 			wide(col("name", "NAME", tabular.Plain, 0), 12),
+			{Column: tabular.Column{Key: "pod", Header: "POD", Kinded: true, Priority: 2, Min: 12}, get: podCell},
 			col("id", "ID", tabular.ID, 3),
+			{Column: tabular.Column{Key: "runtime", Header: "RUNTIME", Kinded: true, Priority: 3, Varied: true}},
 			col("image", "IMAGE", tabular.Plain, 2),
 			col("state", "STATE", tabular.Plain, 0),
 			col("pid", "PID", tabular.Plain, 1),
@@ -117,6 +119,18 @@ func matchView(keys map[string]bool) []viewCol {
 		return eventsView
 	}
 	return nil
+}
+
+// podCell is a container's pod as "namespace/name" (nil without one).
+func podCell(L *lua.LState, rec lua.LValue) lua.LValue {
+	name, ok := field(L, rec, "pod.name").(lua.LString)
+	if !ok || name == "" {
+		return lua.LNil
+	}
+	if ns, ok := field(L, rec, "pod.namespace").(lua.LString); ok && ns != "" {
+		return ns + "/" + name
+	}
+	return name
 }
 
 // statsMem is what docker stats shows as memory usage: the working set

@@ -18,6 +18,9 @@ type Column struct {
 	// Keep shows the column when every cell is empty (a live view whose
 	// columns must not jump); otherwise such a column is left out.
 	Keep bool
+	// Varied shows the column only when its cells differ (RUNTIME: worth a
+	// column on a host with two runtimes, not on one with one).
+	Varied bool
 	// Min is the narrowest a text column is cut to (default 8 cells, or
 	// its natural width when smaller). Numbers are never cut.
 	Min int
@@ -94,6 +97,16 @@ func (t *Table) String(o Options) string {
 	return strings.Join(t.Lines(o), "\n") + "\n"
 }
 
+// same reports whether every cell holds the same text.
+func same(texts []string) bool {
+	for _, t := range texts {
+		if t != texts[0] {
+			return false
+		}
+	}
+	return true
+}
+
 func headers(cols []Column) []string {
 	h := make([]string, len(cols))
 	for i, c := range cols {
@@ -137,7 +150,7 @@ func (t *Table) format(o Options) *layout {
 				right = right && num
 			}
 		}
-		if empty && !c.Keep {
+		if empty && !c.Keep || c.Varied && same(texts) {
 			continue
 		}
 		l.cols = append(l.cols, c)

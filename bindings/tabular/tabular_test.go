@@ -156,3 +156,16 @@ func TestShortIDOnlyWhenHuman(t *testing.T) {
 		t.Errorf("exact: %q", got)
 	}
 }
+
+// A Varied column shows only when its cells differ.
+func TestVariedColumn(t *testing.T) {
+	cols := []Column{{Key: "name"}, {Key: "runtime", Varied: true}}
+	one := &Table{Columns: cols, Rows: [][]any{{"web", "docker"}, {"db", "docker"}}}
+	two := &Table{Columns: cols, Rows: [][]any{{"web", "docker"}, {"app", "containerd"}}}
+	if got := one.String(Options{}); got != "NAME\nweb\ndb\n" {
+		t.Errorf("one runtime: %q", got)
+	}
+	if got := two.String(Options{}); got != "NAME  RUNTIME\nweb   docker\napp   containerd\n" {
+		t.Errorf("two runtimes: %q", got)
+	}
+}

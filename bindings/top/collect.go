@@ -18,6 +18,7 @@ import (
 type Row struct {
 	ID, Name, Image, Runtime string
 	Source                   string // "engine", or "disk": read from the engine's state on disk
+	Pod                      string // "namespace/name" of its Kubernetes pod, where known
 	PID                      int
 	CPUPercent               float64 // over the time since the last sample; 100 is one CPU
 	MemUsage                 int64   // the working set: usage less inactive file pages, as docker stats
@@ -152,7 +153,7 @@ func (c *Collector) Name(id string) string {
 
 // row reads one container; false when it is gone (its cgroup removed).
 func (c *Collector) row(t Target, now time.Time) (Row, bool) {
-	r := Row{ID: t.ID, Name: t.Name, Image: t.Image, Runtime: t.Runtime, Source: t.Source, PID: t.PID, Restarts: int64(t.Restarts),
+	r := Row{ID: t.ID, Name: t.Name, Image: t.Image, Runtime: t.Runtime, Source: t.Source, Pod: t.Pod, PID: t.PID, Restarts: int64(t.Restarts),
 		CPUPercent: -1, MemUsage: -1, MemLimit: -1, MemPercent: -1, Pids: -1, OOMKills: -1,
 		NetRx: -1, NetTx: -1, BlockRead: -1, BlockWrite: -1}
 	tr := c.byID[t.ID]

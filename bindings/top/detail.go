@@ -2,7 +2,6 @@ package top
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 
@@ -41,15 +40,26 @@ type Execs struct {
 	Note   string
 }
 
-// DockerDetail loads details of the containers of e: processes from the
-// cgroup and /proc below root, logs through the engine, execs from ex.
+// Lookup finds a container by id, for its detail (its log lines).
+type Lookup func(ctx context.Context, id string) (*docker.Container, error)
+
+// DockerDetail loads details of the containers of e (see Details).
 func DockerDetail(ctx context.Context, e *docker.Engine, root string, ex func() Execs) func(r Row) *Detail {
+	return Details(ctx, func(ctx context.Context, id string) (*docker.Container, error) {
+		return docker.Lookup(ctx, e, id)
+	}, root, ex)
+}
+
+// Details loads details: processes from the cgroup and /proc below root,
+// log lines of the container lookup finds (from the engine, or from disk
+// when it does not answer), execs from ex.
+func Details(ctx context.Context, lookup Lookup, root string, ex func() Execs) func(r Row) *Detail {
 	return func(r Row) *Detail {
 		ctx, cancel := context.WithTimeout(ctx, ListTimeout)
 		defer cancel()
 		d := &Detail{ID: r.ID}
 		d.Procs, d.ProcsErr = processes(ctx, root, r)
-		d.Logs, d.LogsErr = lastLogs(ctx, e, r.ID)
+		d.Logs, d.LogsErr = lastLogs(ctx, lookup, r.ID)
 		if x := ex(); x.Recent != nil {
 			d.Execs = x.Recent.Last(r.ID, DetailExecs)
 		} else {
@@ -76,13 +86,9 @@ func processes(ctx context.Context, root string, r Row) ([]proc.TopRow, error) {
 	return fs.Top(ctx, r.ID)
 }
 
-// lastLogs reads the container's last log lines (from the log file on
-// disk when the engine does not answer).
-func lastLogs(ctx context.Context, e *docker.Engine, id string) ([]logs.Line, error) {
-	if e == nil {
-		return nil, errors.New("no engine")
-	}
-	c, err := docker.Lookup(ctx, e, id)
+// lastLogs reads the container's last log lines.
+func lastLogs(ctx context.Context, lookup Lookup, id string) ([]logs.Line, error) {
+	c, err := lookup(ctx, id)
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/ctrsh/ctrsh/bindings/docker"
+	"github.com/ctrsh/ctrsh/bindings/containers"
 	"github.com/ctrsh/ctrsh/bindings/luax"
 )
 
@@ -36,12 +36,12 @@ func luaTop(L *lua.LState) int {
 		L.ArgError(1, fmt.Sprintf("sort: %q is not cpu, mem, pids or name", o.String("sort", "")))
 	}
 	filter := o.String("filter", "")
-	e, err := docker.Client(L)
+	root := luax.HostRoot(L)
+	src, err := NewRuntimes(containers.Runtimes(L), root)
 	if err != nil {
 		return luax.Fail(L, err)
 	}
-	root := luax.HostRoot(L)
-	col, err := NewCollector(NewDockerSource(e, root), root)
+	col, err := NewCollector(src, root)
 	if err != nil {
 		return luax.Fail(L, err)
 	}
@@ -52,7 +52,7 @@ func luaTop(L *lua.LState) int {
 	if in, out, ok := terminal(env); ok {
 		luax.Flush(L)
 		err := Run(ctx, in, out, Options{Interval: interval, Color: env.Color, Sort: sortBy, Filter: filter,
-			Collect: collect, Detail: DockerDetail(ctx, e, root, watchExecs(ctx, col))})
+			Collect: collect, Detail: Details(ctx, src.Lookup, root, watchExecs(ctx, col))})
 		luax.CheckCancel(L)
 		if err != nil {
 			return luax.Fail(L, fmt.Errorf("top: %w", err))

@@ -15,6 +15,9 @@ func Record(r Row) map[string]any {
 	if r.Source != "" {
 		m["source"] = r.Source
 	}
+	if r.Pod != "" {
+		m["pod"] = r.Pod
+	}
 	set := func(k string, v int64) {
 		if v >= 0 {
 			m[k] = v
@@ -44,6 +47,7 @@ func Record(r Row) map[string]any {
 // place while figures come and go.
 var columns = []tabular.Column{
 	{Key: "name", Header: "NAME", Kinded: true, Min: 12, Keep: true},
+	{Key: "pod", Header: "POD", Kinded: true, Min: 12, Priority: 2},
 	{Key: "id", Header: "ID", Kind: tabular.ID, Kinded: true, Priority: 5, Keep: true},
 	{Key: "cpu", Header: "CPU%", Kind: tabular.Percent, Kinded: true, Keep: true},
 	{Key: "mem", Header: "MEM", Kind: tabular.Bytes, Kinded: true, Keep: true},
@@ -56,26 +60,26 @@ var columns = []tabular.Column{
 	{Key: "net_tx", Header: "NET_TX", Kind: tabular.Bytes, Kinded: true, Priority: 3, Keep: true},
 	{Key: "block_r", Header: "BLOCK_R", Kind: tabular.Bytes, Kinded: true, Priority: 4, Keep: true},
 	{Key: "block_w", Header: "BLOCK_W", Kind: tabular.Bytes, Kinded: true, Priority: 4, Keep: true},
-	{Key: "runtime", Header: "RUNTIME", Kinded: true, Priority: 4},
+	{Key: "runtime", Header: "RUNTIME", Kinded: true, Priority: 4, Varied: true},
 }
 
-// Table lays rows out as the view shows them (a RUNTIME column only when
-// more than one runtime is seen).
+// Table lays rows out as the view shows them (POD when a container has
+// one, RUNTIME when there are two).
 func Table(rows []Row) *tabular.Table {
 	t := &tabular.Table{Columns: columns, Rows: make([][]any, len(rows))}
-	runtimes := map[string]bool{}
-	for _, r := range rows {
-		runtimes[r.Runtime] = true
-	}
 	for i, r := range rows {
-		rt := any(nil)
-		if len(runtimes) > 1 {
-			rt = r.Runtime
-		}
-		t.Rows[i] = []any{r.Name, r.ID, pct(r.CPUPercent), n(r.MemUsage), n(r.MemLimit), pct(r.MemPercent),
-			n(r.Pids), n(r.OOMKills), n(r.Restarts), n(r.NetRx), n(r.NetTx), n(r.BlockRead), n(r.BlockWrite), rt}
+		t.Rows[i] = []any{r.Name, str(r.Pod), r.ID, pct(r.CPUPercent), n(r.MemUsage), n(r.MemLimit), pct(r.MemPercent),
+			n(r.Pids), n(r.OOMKills), n(r.Restarts), n(r.NetRx), n(r.NetTx), n(r.BlockRead), n(r.BlockWrite), str(r.Runtime)}
 	}
 	return t
+}
+
+// str is a cell of text: empty when "".
+func str(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // n is a cell of a count: empty when unknown.
@@ -136,12 +140,13 @@ func Sort(rows []Row, k SortKey, reverse bool) {
 	})
 }
 
-// Match reports whether r passes the filter: a part of its name or image,
-// or a prefix of its id, case ignored.
+// Match reports whether r passes the filter: a part of its name, pod or
+// image, or a prefix of its id, case ignored.
 func Match(r Row, filter string) bool {
 	if filter == "" {
 		return true
 	}
 	f := strings.ToLower(filter)
-	return strings.Contains(strings.ToLower(r.Name), f) || strings.Contains(strings.ToLower(r.Image), f) || strings.HasPrefix(r.ID, f)
+	return strings.Contains(strings.ToLower(r.Name), f) || strings.Contains(strings.ToLower(r.Pod), f) ||
+		strings.Contains(strings.ToLower(r.Image), f) || strings.HasPrefix(r.ID, f)
 }

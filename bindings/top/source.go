@@ -24,6 +24,7 @@ type Target struct {
 	ID, Name, Image string
 	Runtime         string // "docker", "podman", ...
 	Source          string // where it was read: "engine", or "disk" when the engine does not answer
+	Pod             string // its Kubernetes pod, "namespace/name", where known
 	PID             int    // a process of the container, as the host sees it
 	Restarts        int    // -1 unknown
 }
@@ -132,7 +133,11 @@ func (d *DockerSource) List(ctx context.Context) ([]Target, error) {
 }
 
 func target(c *docker.Container) Target {
-	return Target{ID: c.ID, Name: c.Name, Image: c.Image, Runtime: c.Runtime, Source: c.Source, PID: c.PID, Restarts: c.RestartCount}
+	t := Target{ID: c.ID, Name: c.Name, Image: c.Image, Runtime: c.Runtime, Source: c.Source, PID: c.PID, Restarts: c.RestartCount}
+	if p := c.PodOf(); p != nil && p.Name != "" {
+		t.Pod = p.Namespace + "/" + p.Name
+	}
+	return t
 }
 
 // fallback lists through docker.List when the engine's list failed with

@@ -10,15 +10,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/moby/moby/client"
-
-	"github.com/ctrsh/ctrsh/bindings/docker"
+	"github.com/ctrsh/ctrsh/bindings"
+	"github.com/ctrsh/ctrsh/bindings/containers"
 	"github.com/ctrsh/ctrsh/bindings/luax"
 )
 
@@ -202,34 +200,37 @@ var completionTimeout = 500 * time.Millisecond
 
 // containerNameRE is what the engine allows in a name; anything else (a
 // hostile name would be typed into the shell) is left out.
-var containerNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+var containerNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?$`)
 
-// containerNames are the names of every container of the engine (running
-// or not), or none when it does not answer within completionTimeout.
+// containerNames are the names of every container (running or not) of
+// every runtime the containers module finds — a pod's as POD/NAME, the
+// reference containers.get and ctrsh nsenter -t take — or none when they
+// do not answer within completionTimeout (what answers later is dropped).
 func containerNames(ctx context.Context, host string) []string {
-	if host == "" {
-		host = os.Getenv("DOCKER_HOST")
-	}
-	if host == "" {
-		host = docker.DefaultHost()
-	}
 	ctx, cancel := context.WithTimeout(ctx, completionTimeout)
 	defer cancel()
-	e, err := docker.NewEngine(host)
-	if err != nil {
+	got := make(chan []string, 1)
+	go func() { got <- listNames(ctx, host) }()
+	select {
+	case names := <-got:
+		return names
+	case <-ctx.Done():
 		return nil
 	}
-	defer e.Close()
-	res, err := e.ContainerList(ctx, client.ContainerListOptions{All: true})
-	if err != nil {
-		return nil
-	}
+}
+
+func listNames(ctx context.Context, host string) []string {
+	L := bindings.New(&luax.Env{Stdout: io.Discard, Stderr: io.Discard, Stdin: strings.NewReader(""), DockerHost: host})
+	defer L.Close()
+	list, _ := containers.List(ctx, containers.Runtimes(L), containers.ListOptions{All: true})
 	var out []string
-	for _, s := range res.Items {
-		for _, n := range s.Names {
-			if n = strings.TrimPrefix(n, "/"); containerNameRE.MatchString(n) {
-				out = append(out, n)
-			}
+	for _, c := range list {
+		name := c.Name
+		if p := c.PodOf(); p != nil && p.Name != "" {
+			name = p.Name + "/" + c.Name
+		}
+		if containerNameRE.MatchString(name) {
+			out = append(out, name)
 		}
 	}
 	sort.Strings(out)

@@ -70,7 +70,8 @@ func runNodeTranscript(t *testing.T, b readmeBlock) {
 				t.Errorf("README.md:%d: %s\nprinted %q, want the container's log line", b.line, line, out)
 			}
 		case strings.HasPrefix(line, "c:top"):
-			if !strings.Contains(out, "pid_inside = 1") {
+			// The shell prints the rows as a table: PID, then PID_INSIDE.
+			if !regexp.MustCompile(`PID_INSIDE[\s\S]*\n\s*\d+\s+1\s`).MatchString(out) {
 				t.Errorf("README.md:%d: %s\nprinted %q, want its init as PID 1 inside", b.line, line, out)
 			}
 		}

@@ -14,7 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ctrsh/ctrsh/bindings/docker"
+	"github.com/ctrsh/ctrsh/bindings"
+	"github.com/ctrsh/ctrsh/bindings/containers"
 	"github.com/ctrsh/ctrsh/bindings/luax"
 	"github.com/ctrsh/ctrsh/bindings/tabular"
 	"github.com/ctrsh/ctrsh/bindings/top"
@@ -24,16 +25,18 @@ func init() {
 	subcommands["top"] = runTop
 }
 
-const topUsage = `usage: ctrsh top [--interval D] [--sort cpu|mem|pids|name] [--filter TEXT] [--json] [--host H] [--no-trace]
+const topUsage = `usage: ctrsh top [--interval D] [--sort cpu|mem|pids|name] [--filter TEXT] [--json] [--host H] [--cri URL] [--no-trace]
 
-Every running container, refreshed every --interval: CPU %, memory (working
-set, as docker stats) / limit / %, pids, OOM kills (the cgroup's count),
-restarts, network rx/tx, block I/O read/write. Figures come from the cgroup
-files and /proc; the engine only lists the containers.
+Every running container of every runtime on the host (Docker, Podman, a
+Kubernetes node's containerd or CRI-O), refreshed every --interval: CPU %,
+memory (working set, as docker stats) / limit / %, pids, OOM kills (the
+cgroup's count), restarts, network rx/tx, block I/O read/write. Figures come
+from the cgroup files and /proc; the runtimes only list the containers (from
+their state on disk when they do not answer).
 
 On a terminal it is full-screen:
   c m p n      sort by CPU, memory, pids, name (the same key again: reversed)
-  /            filter by name, image or id as you type (Enter keeps it, Esc drops it)
+  /            filter by name, pod, image or id as you type (Enter keeps it, Esc drops it)
   Up Down      select a container (also j k, PgUp PgDn, g G)
   Enter        its processes (host PID and PID inside), last log lines and,
                as root on a kernel that can trace, the last programs it ran
@@ -52,6 +55,7 @@ type topOptions struct {
 	filter   string
 	json     bool
 	host     string
+	cri      string
 	noTrace  bool
 }
 
@@ -63,6 +67,7 @@ func newTopFlags(o *topOptions, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.filter, "filter", "", "only containers whose name or image holds this text, or whose id starts with it")
 	fs.BoolVar(&o.json, "json", false, "off a terminal: one JSON object per container")
 	fs.StringVar(&o.host, "host", "", "Docker or Podman endpoint (default $DOCKER_HOST, then /var/run/docker.sock, then /run/podman/podman.sock)")
+	fs.StringVar(&o.cri, "cri", "", "CRI runtime endpoint of a Kubernetes node (default $CONTAINER_RUNTIME_ENDPOINT, then containerd's, CRI-O's and k3s's sockets)")
 	fs.BoolVar(&o.noTrace, "no-trace", false, "do not trace execs for the detail view")
 	fs.Usage = func() { fmt.Fprintln(stderr, "run 'ctrsh top --help' for usage") }
 	return fs
@@ -91,12 +96,12 @@ func runTop(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		fmt.Fprintln(stderr, "ctrsh top: --interval must be more than 0")
 		return luax.ExitUsage
 	}
-	e, col, err := topCollector(o.host)
+	src, col, done, err := topCollector(o)
 	if err != nil {
 		fmt.Fprintf(stderr, "ctrsh top: %v\n", err)
 		return luax.ExitError
 	}
-	defer col.Close()
+	defer done()
 	sig := newSignalCancel(ctx)
 	defer sig.stop()
 	ctx = sig.ctx
@@ -109,7 +114,7 @@ func runTop(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 			execs = topExecs(ctx, col)
 		}
 		err := top.Run(ctx, in, out, top.Options{Interval: o.interval, Color: os.Getenv("NO_COLOR") == "", Sort: sortBy,
-			Filter: o.filter, Collect: collect, Detail: top.DockerDetail(ctx, e, "/", execs)})
+			Filter: o.filter, Collect: collect, Detail: top.Details(ctx, src.Lookup, "/", execs)})
 		return topExit(err, sig, stderr)
 	}
 	return topSample(ctx, collect, o, sortBy, sig, stdout, stderr)
@@ -121,20 +126,19 @@ func printTopHelp(fs *flag.FlagSet, stdout io.Writer) {
 	fs.PrintDefaults()
 }
 
-// topCollector reads the containers of the engine at host.
-func topCollector(host string) (*docker.Engine, *top.Collector, error) {
-	if host == "" {
-		host = os.Getenv("DOCKER_HOST")
+// topCollector reads the containers of every runtime the containers
+// module finds (Docker's or Podman's socket, or --host; the CRI runtime, or
+// --cri). done closes what it opened.
+func topCollector(o topOptions) (src *top.Runtimes, col *top.Collector, done func(), err error) {
+	L := bindings.New(&luax.Env{Stdout: io.Discard, Stderr: io.Discard, Stdin: strings.NewReader(""), DockerHost: o.host, CRIEndpoint: o.cri})
+	if src, err = top.NewRuntimes(containers.Runtimes(L), "/"); err == nil {
+		col, err = top.NewCollector(src, "/")
 	}
-	if host == "" {
-		host = docker.DefaultHost()
-	}
-	e, err := docker.NewEngine(host)
 	if err != nil {
-		return nil, nil, err
+		L.Close()
+		return nil, nil, nil, err
 	}
-	col, err := top.NewCollector(top.NewDockerSource(e, "/"), "/")
-	return e, col, err
+	return src, col, func() { col.Close(); L.Close() }, nil
 }
 
 // topExecs traces execs for the detail view when ctrsh is root.
