@@ -46,6 +46,9 @@ func TestAbandonedStreamsInOneRun(t *testing.T) {
 	if host != testengine.DefaultHost {
 		t.Skipf("needs the engine engine.sh starts (its dockerd pid); CTRSH_TEST_DOCKER_HOST is %s", host)
 	}
+	// The engine's open files are counted: no other package's tests may
+	// use it meanwhile.
+	testengine.Exclusive(t)
 	b, err := os.ReadFile("/run/ctrsh-test/docker.pid")
 	if err != nil {
 		t.Fatalf("dockerd pid: %v", err)
