@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -50,7 +51,13 @@ func nodeEnv(t *testing.T) []string {
 // so that it sees none.
 func nodeCommand(ctx context.Context, t *testing.T, args ...string) *exec.Cmd {
 	t.Helper()
-	argv := append([]string{ctrshBinary(t), "run"}, args...)
+	return nodeCtrsh(ctx, t, append([]string{"run"}, args...)...)
+}
+
+// nodeCtrsh is ctrsh ARGS on the node (see nodeCommand).
+func nodeCtrsh(ctx context.Context, t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	argv := append([]string{ctrshBinary(t)}, args...)
 	if _, err := os.Stat(dockerSocket); err == nil {
 		argv = append([]string{"unshare", "--mount", "--propagation", "private", "sh", "-c",
 			`mount --bind /dev/null "$0" && exec "$@"`, dockerSocket}, argv...)
@@ -335,11 +342,13 @@ func TestPlaybooksOnNode(t *testing.T) {
 		t.Parallel()
 		oomCmd := "sleep 2; (echo 1000 > /proc/self/oom_score_adj; head -c 200000000 /dev/zero | tail); sleep 100000"
 		name := uniqueName("oomwatch")
-		docker := watchFor(t, false, func() { // on Docker
+		args := []string{"oomwatch", "--dir", t.TempDir(), "--json"}
+		docker := watchFor(t, false, args, func() { // on Docker
 			testengine.Run(t, "--name", name, "--memory", "32m", "--memory-swap", "32m", testengine.BusyboxImage, "sh", "-c", oomCmd)
 		}, func(r map[string]any) bool { return r["container"] == name })
 		var pod *testcri.Pod
-		node := watchFor(t, true, func() {
+		args = []string{"oomwatch", "--dir", t.TempDir(), "--json"}
+		node := watchFor(t, true, args, func() {
 			pod = testcri.RunPod(t, testcri.Name("oom"))
 			pod.RunConfig(t, &runtimeapi.ContainerConfig{
 				Metadata: &runtimeapi.ContainerMetadata{Name: "app"},
@@ -357,14 +366,111 @@ func TestPlaybooksOnNode(t *testing.T) {
 	})
 }
 
-// watchFor runs oomwatch (on the node or on Docker) into a temporary
-// directory, calls start once it watches, and returns its first record
-// that match accepts.
-func watchFor(t *testing.T, onNode bool, start func(), match func(map[string]any) bool) map[string]any {
+// TestOOMVictimsOnNode: oom-victims names the victim of the deterministic
+// OOM of a non-PID-1 process in a pod's container, with the columns it has
+// on Docker.
+func TestOOMVictimsOnNode(t *testing.T) {
+	testengine.NeedRoot(t, "tracing")
+	testcri.Endpoint(t)
+	wait := "while [ ! -f /tmp/go ]; do sleep 0.1; done; (echo 1000 > /proc/self/oom_score_adj; head -c 200000000 /dev/zero | tail); exec sleep 100000"
+	name := uniqueName("oom-victims")
+	testengine.Run(t, "--name", name, "--memory", "32m", "--memory-swap", "32m", testengine.BusyboxImage, "sh", "-c", wait)
+	docker := watchFor(t, false, []string{"oom-victims", name, "--for", "90s", "--json"}, func() {
+		testengine.MustDocker(t, "exec", name, "touch", "/tmp/go")
+	}, func(r map[string]any) bool { return r["comm"] == "tail" })
+
+	pod := testcri.RunPod(t, testcri.Name("oomv"))
+	id := pod.RunConfig(t, &runtimeapi.ContainerConfig{
+		Metadata: &runtimeapi.ContainerMetadata{Name: "app"},
+		Image:    &runtimeapi.ImageSpec{Image: testcri.BusyboxImage},
+		Command:  []string{"sh", "-c", wait},
+		Linux: &runtimeapi.LinuxContainerConfig{Resources: &runtimeapi.LinuxContainerResources{
+			MemoryLimitInBytes: 32 << 20, MemorySwapLimitInBytes: 32 << 20,
+		}},
+	})
+	node := watchFor(t, true, []string{"oom-victims", pod.Name + "/app", "--for", "90s", "--json"}, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		r, err := testcri.Client(t).ExecSync(ctx, &runtimeapi.ExecSyncRequest{ContainerId: id, Cmd: []string{"touch", "/tmp/go"}, Timeout: 20})
+		if err != nil || r.ExitCode != 0 {
+			t.Fatalf("touch /tmp/go in %s: %v %v", pod.Name, err, r)
+		}
+	}, func(r map[string]any) bool { return r["comm"] == "tail" })
+	sameColumns(t, []map[string]any{docker}, []map[string]any{node})
+	if node["container"] != "app" || num(t, node, "oom_score_adj") != 1000 || num(t, node, "pid_inside") <= 1 ||
+		!strings.Contains(str(node["memcg"]), id) {
+		t.Errorf("oom-victims on the node: %v, want container app, oom_score_adj 1000, a pid inside above 1, memcg naming %s", node, id)
+	}
+}
+
+// TestTimelineOnNode: a journal recorded on the node (no Docker) holds a
+// pod container's death with its exit code and the log line before it,
+// and timeline shows them with the columns it has on Docker.
+func TestTimelineOnNode(t *testing.T) {
+	testengine.NeedRoot(t, "ctrsh journal record reads cgroups and /dev/kmsg")
+	testcri.Endpoint(t)
+	died := func(recs []map[string]any) map[string]any {
+		for i, r := range recs {
+			if with, _ := r["with"].(map[string]any); r["event"] == "died" && with["exit_code"] == float64(3) &&
+				i > 0 && recs[i-1]["event"] == "log" && recs[i-1]["what"] == "dying" {
+				return r
+			}
+		}
+		return nil
+	}
+	dockerDB := startJournal(t)
+	name := uniqueName("timeline")
+	testengine.Run(t, "--name", name, testengine.BusyboxImage, "sh", "-c", "echo dying; sleep 1; exit 3")
+	var docker []map[string]any
+	waitFor(t, name+"'s death in the timeline", 60*time.Second, func() (bool, error) {
+		docker = mustRun(t, 0, "timeline", name, "--since", "10m", "--journal", dockerDB)
+		return died(docker) != nil, nil
+	})
+
+	nodeDB := startNodeJournal(t)
+	_, _, ref := podContainer(t, "echo dying; sleep 1; exit 3")
+	var node []map[string]any
+	waitFor(t, ref+"'s death in the timeline on the node", 60*time.Second, func() (bool, error) {
+		node = nodeMustRun(t, 0, "timeline", ref, "--since", "10m", "--journal", nodeDB)
+		return died(node) != nil, nil
+	})
+	sameColumns(t, docker, node)
+	if r := died(node); !strings.Contains(str(r["what"]), "exit code 3") {
+		t.Errorf("death on the node: %v, want exit code 3", r)
+	}
+}
+
+// startNodeJournal is startJournal on the node: ctrsh journal record with
+// no Docker engine, the CRI runtime only.
+func startNodeJournal(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "journal.db")
+	cmd := nodeCtrsh(context.Background(), t, "journal", "record", "--db", path, "--sample", "1s")
+	var stderr traceOutput
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("ctrsh journal record on the node said:\n%s", stderr.String())
+		}
+	})
+	waitFor(t, "the journal recording on the node", 30*time.Second, func() (bool, error) {
+		return strings.Contains(stderr.String(), "recording"), nil
+	})
+	return path
+}
+
+// watchFor runs a watching playbook (ctrsh run ARGS, on the node or on
+// Docker), calls start once it says it is watching, and returns its first
+// record that match accepts.
+func watchFor(t *testing.T, onNode bool, args []string, start func(), match func(map[string]any) bool) map[string]any {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
-	args := []string{"oomwatch", "--dir", t.TempDir(), "--json"}
 	var cmd *exec.Cmd
 	if onNode {
 		cmd = nodeCommand(ctx, t, args...)
@@ -414,7 +520,7 @@ func watchFor(t *testing.T, onNode bool, start func(), match func(map[string]any
 	select {
 	case <-watching:
 	case <-time.After(30 * time.Second):
-		t.Fatalf("oomwatch did not start watching in 30 s; stderr %q", said())
+		t.Fatalf("%s did not start watching in 30 s; stderr %q", args[0], said())
 	}
 	start()
 	timeout := time.After(60 * time.Second)
@@ -422,7 +528,7 @@ func watchFor(t *testing.T, onNode bool, start func(), match func(map[string]any
 		select {
 		case line, ok := <-lines:
 			if !ok {
-				t.Fatalf("oomwatch ended early; stderr %q", said())
+				t.Fatalf("%s ended early; stderr %q", args[0], said())
 			}
 			for _, r := range records(t, line) {
 				if match(r) {
@@ -430,7 +536,7 @@ func watchFor(t *testing.T, onNode bool, start func(), match func(map[string]any
 				}
 			}
 		case <-timeout:
-			t.Fatalf("no oomwatch record in 60 s; stderr %q", said())
+			t.Fatalf("no %s record in 60 s; stderr %q", args[0], said())
 		}
 	}
 }

@@ -49,6 +49,20 @@ func TestRecorderCRI(t *testing.T) {
 	if len(got) != 3 || got[0] != "create" || got[1] != "start" || got[2] != "die" {
 		t.Errorf("rows %v, want create, start, die", got)
 	}
+	// The containers module's names of a pod's container select the same
+	// rows: pod/name and namespace/pod/name; another pod's do not.
+	for ref, want := range map[string]int{
+		pod.Name + "/app":                       len(rows),
+		pod.Namespace + "/" + pod.Name + "/app": len(rows),
+		"other-" + pod.Name + "/app":            0,
+		"other/" + pod.Name + "/app":            0,
+	} {
+		evs := waitRows(t, path, Filter{Container: ref, Sources: []string{SourceCRI}}, "rows of "+ref, time.Second,
+			func(evs []*Event) bool { return true })
+		if len(evs) != want {
+			t.Errorf("Filter{Container: %q}: %d rows, want %d", ref, len(evs), want)
+		}
+	}
 	die := rows[len(rows)-1]
 	if die.ExitCode == nil || *die.ExitCode != 137 || die.OOMKilled == nil || *die.OOMKilled {
 		t.Errorf("die row: exit code %v, oom_killed %v; want 137, false", die.ExitCode, die.OOMKilled)

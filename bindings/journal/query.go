@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/ctrsh/ctrsh/bindings/docker"
 )
 
 // Filter selects rows: one filter type for events and samples. Zero
@@ -14,7 +16,8 @@ import (
 type Filter struct {
 	Since, Until time.Time // Until is inclusive
 	// Container is a container's name, its id, or a prefix of its id (every
-	// container that ever had the name or such an id: names are reused).
+	// container that ever had the name or such an id: names are reused), or
+	// a pod's container as [namespace/]pod/name.
 	Container string
 	Actions   []string // events only
 	Sources   []string // events only
@@ -32,6 +35,24 @@ func isHex(s string) bool {
 	return s != ""
 }
 
+// podRef splits a pod container's reference, [namespace/]pod/name; ok is
+// false for anything else (Docker names hold no "/").
+func podRef(ref string) (pod docker.Pod, name string, ok bool) {
+	parts := strings.Split(ref, "/")
+	for _, p := range parts {
+		if p == "" {
+			return pod, "", false
+		}
+	}
+	switch len(parts) {
+	case 2:
+		return docker.Pod{Name: parts[0]}, parts[1], true
+	case 3:
+		return docker.Pod{Namespace: parts[0], Name: parts[1]}, parts[2], true
+	}
+	return pod, "", false
+}
+
 // where builds the WHERE clause of f (events: with the event-only fields).
 func (f Filter) where(events bool) (string, []any) {
 	var conds []string
@@ -44,7 +65,19 @@ func (f Filter) where(events bool) (string, []any) {
 		conds = append(conds, "time_ns <= ?")
 		args = append(args, f.Until.UnixNano())
 	}
-	if f.Container != "" {
+	if pod, name, ok := podRef(f.Container); ok {
+		// A pod's container ([namespace/]pod/name, as the containers
+		// module names it): every container that had the name in the pod,
+		// from the kubelet's labels the runtime's events carry.
+		sub := `SELECT container_id FROM events WHERE container_name = ? AND container_id IS NOT NULL
+			AND json_extract(attributes, '$."io.kubernetes.pod.name"') = ?`
+		args = append(args, name, pod.Name)
+		if pod.Namespace != "" {
+			sub += ` AND json_extract(attributes, '$."io.kubernetes.pod.namespace"') = ?`
+			args = append(args, pod.Namespace)
+		}
+		conds = append(conds, "container_id IN ("+sub+")")
+	} else if f.Container != "" {
 		// A name selects every container that ever had it, also in rows
 		// written before the name was known (a kernel log line read at
 		// start for a container removed since).
