@@ -37,7 +37,9 @@ func fleetHosts(t *testing.T) *sshtest.Fleet {
 			"CTRSH_FLEET_TEST_HOST": name,
 		}}
 	}
-	return sshtest.Start(t, host("a"), host("b"), &sshtest.Host{Name: "c", Closed: true})
+	j := host("j") // behind a: reached with ProxyJump a
+	j.ProxyJump = "a"
+	return sshtest.Start(t, host("a"), host("b"), &sshtest.Host{Name: "c", Closed: true}, j)
 }
 
 // fleet runs ctrsh fleet with the test's ssh_config and the remote ctrsh
@@ -183,6 +185,34 @@ func TestFleetRunHealth(t *testing.T) {
 			!strings.Contains(string(b), `"ssh_connection":"127.0.0.1 `) {
 			t.Errorf("host %s audit log:\n%s", h, b)
 		}
+	}
+}
+
+// A host behind a bastion (ProxyJump in the user's ssh_config) is reached
+// through it: the system ssh applies the config, ctrsh adds nothing.
+func TestFleetRunProxyJump(t *testing.T) {
+	f := fleetHosts(t)
+	accepted := func(h string) int {
+		b, err := os.ReadFile(f.Hosts[h].Log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Count(string(b), "Accepted publickey")
+	}
+	before := accepted("a")
+	r := fleet(t, f, "run", "health", "--hosts", "j", "--label", "ctrsh.fleettest=none-"+t.Name(), "--json")
+	if r.code != 0 {
+		t.Fatalf("fleet run through the jump host: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+	data, sum := rowsOf(jsonRows(t, r.stdout), "j")
+	if len(data) != 1 || data[0]["status"] != "ok" || sum == nil || sum["exit"] != float64(0) {
+		t.Errorf("rows of j %v, summary %v: want health's one row", data, sum)
+	}
+	if b, err := os.ReadFile(f.Hosts["j"].Env["CTRSH_AUDIT_FILE"]); err != nil || !strings.Contains(string(b), `"playbook":"health"`) {
+		t.Errorf("j's own audit log has no run of health (%v):\n%s", err, b)
+	}
+	if accepted("a") <= before {
+		t.Errorf("a's server accepted no login for the jump: ProxyJump was not used")
 	}
 }
 
