@@ -6,7 +6,10 @@ BIN     ?= bin/ctrsh
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
-N ?= 20
+# make bench: N running containers for the main table (ctrsh-bench's default: 100) and the Ns of
+# the cost curve (default: 1,20,100,300); empty means the default (and -quick's small values).
+N ?=
+CURVE ?=
 # static: no dynamic dependencies (hosts of any distro; ctrsh fleet push), the cgo entry
 # constructor included. osusergo and netgo keep glibc's NSS (which cannot be linked
 # statically) out; sqlite_omit_load_extension lets mattn/go-sqlite3 link statically.
@@ -87,9 +90,11 @@ run: build
 demo: build engine
 	./fixtures/demo.sh ./$(BIN)
 
-# bench compares ctrsh with the docker CLI on the private engine (N running containers).
+# bench compares ctrsh with the docker CLI on the private engine, each a whole process: the
+# main table at N running containers, stats and pidmap at each N of CURVE; the table goes to
+# the terminal and to bench.json. BENCH_FLAGS=-quick is a small run for development.
 bench: build engine
-	. ./fixtures/engine.env && $(GO) run ./cmd/ctrsh-bench -n $(N) -ctrsh ./$(BIN)
+	. ./fixtures/engine.env && $(GO) run ./cmd/ctrsh-bench $(if $(N),-n $(N)) $(if $(CURVE),-curve $(CURVE)) -ctrsh ./$(BIN) -json bench.json $(BENCH_FLAGS)
 	. ./fixtures/engine.env && $(GO) test -run='^$$' -bench='^BenchmarkAbandonedStream$$' -benchtime=200x ./bindings
 
 # bench-trace measures what tracing costs an exec-heavy container (README, Tracing).

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+const (
+	benchLabel = "ctrsh.bench=1"
+	image      = "ctrsh-test/busybox"
+)
+
+// scaleTo starts benchmark containers until n of them run: busybox, no
+// network, two sleeping processes and a shell loop each, as a small service
+// would look. Four are started at a time.
+func (b *bench) scaleTo(n int) error {
+	todo := make(chan int)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range todo {
+				_, err := b.docker("run", "-d", "--network", "none", "--label", benchLabel,
+					"--name", fmt.Sprintf("ctrsh-bench-%d", i), "--memory", "64m", image,
+					"sh", "-c", "sleep 100000 & sleep 100000 & while true; do sleep 1; done")
+				if err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	for i := b.started; i < n; i++ {
+		todo <- i
+	}
+	close(todo)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	b.started = max(b.started, n)
+	return nil
+}
+
+// writeLog runs a container that writes logLines lines to stdout (one in a
+// thousand an error on stderr) and exits, and waits for it to end.
+func (b *bench) writeLog() error {
+	script := fmt.Sprintf(`i=0; while [ $i -lt %d ]; do echo "line $i level=info msg=request served"; i=$((i+1)); `+
+		`[ $((i %% 1000)) -eq 0 ] && echo "line $i level=error msg=upstream timeout" >&2; done; true`, b.logLines)
+	if _, err := b.docker("run", "-d", "--network", "none", "--label", benchLabel, "--name", logName, image, "sh", "-c", script); err != nil {
+		return err
+	}
+	code, err := b.docker("wait", logName)
+	if err != nil {
+		return err
+	}
+	if code != "0" {
+		return fmt.Errorf("the log writer exited with %s", code)
+	}
+	return nil
+}
+
+// logWindow returns the timestamps of the lines at 49.5% and 50.5% of the
+// log (1% of it between them), read from its json-file.
+func (b *bench) logWindow() (since, until string, err error) {
+	path, err := b.docker("inspect", "-f", "{{.LogPath}}", logName)
+	if err != nil {
+		return "", "", err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", "", fmt.Errorf("log of %s: %w", logName, err)
+	}
+	defer f.Close()
+	total := b.logLines + b.logLines/1000
+	from, to := total*995/2000, total*995/2000+total/100
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for i := 0; sc.Scan() && i <= to; i++ {
+		if i != from && i != to {
+			continue
+		}
+		var l struct{ Time string }
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			return "", "", fmt.Errorf("%s line %d: %w", path, i+1, err)
+		}
+		if i == from {
+			since = l.Time
+		} else {
+			until = l.Time
+		}
+	}
+	if since == "" || until == "" {
+		return "", "", fmt.Errorf("%s: fewer than %d lines", path, to+1)
+	}
+	return since, until, sc.Err()
+}
+
+// startTop starts the container running topProcs sleeping processes (under
+// a pids limit that leaves room) and waits until they all run.
+func (b *bench) startTop() error {
+	script := fmt.Sprintf("i=0; while [ $i -lt %d ]; do sleep 100000 & i=$((i+1)); done; wait", b.topProcs)
+	_, err := b.docker("run", "-d", "--network", "none", "--label", benchLabel, "--name", topName,
+		"--pids-limit", strconv.Itoa(b.topProcs+100), image, "sh", "-c", script)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(5 * time.Minute)
+	for time.Now().Before(deadline) {
+		out, err := b.docker("top", topName)
+		if err != nil {
+			return err
+		}
+		if strings.Count(out, "\n") >= b.topProcs+1 { // a header, the shell and its children
+			return nil
+		}
+		time.Sleep(time.Second)
+	}
+	return fmt.Errorf("%s: %d processes did not start within 5 minutes", topName, b.topProcs)
+}
+
+// cleanup removes every container labelled ctrsh.bench=1, and no other.
+func (b *bench) cleanup() {
+	ids, err := b.docker("ps", "-aq", "--filter", "label="+benchLabel)
+	if err != nil || ids == "" {
+		return
+	}
+	if _, err := b.docker(append([]string{"rm", "-f"}, strings.Fields(ids)...)...); err != nil {
+		fmt.Fprintf(os.Stderr, "ctrsh-bench: cleanup: %v\n", err)
+	}
+}
