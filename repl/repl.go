@@ -88,19 +88,47 @@ func Run(ctx context.Context, L *lua.LState, cfg Config) error {
 	var idle sync.Mutex
 	idle.Lock()
 
+	in := cfg.Stdin
+	if in == nil {
+		in = os.Stdin
+	}
+	rl, stdin, isTerm, err := s.newReadline(in, &completer{L: L, idle: &idle, extra: cfg.Complete})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		stdin.Close()
+		rl.Close()
+	}()
+	defer s.watch(ctx, stdin, cfg.Foreground)()
+	if isTerm {
+		defer s.lendTerminal(in)()
+		if cfg.Banner != "" {
+			fmt.Fprintln(s.stdout, cfg.Banner)
+		}
+	}
+
+	read := func(prompt string) (string, error) {
+		rl.SetPrompt(prompt)
+		idle.Unlock()
+		defer idle.Lock()
+		return rl.Readline()
+	}
+	return s.loop(ctx, read)
+}
+
+// newReadline sets readline up to read in, completing with complete, and
+// says whether in is a terminal. Closing the returned stdin ends a pending
+// read (readline cannot end a read blocked on its input otherwise): it then
+// returns io.EOF.
+func (s *shell) newReadline(in io.ReadCloser, complete readline.AutoCompleter) (*readline.Instance, *readline.CancelableStdin, bool, error) {
 	rlcfg := &readline.Config{
 		Prompt:            s.prompt,
 		HistoryFile:       s.history,
 		HistorySearchFold: true,
-		AutoComplete:      &completer{L: L, idle: &idle, extra: cfg.Complete},
+		AutoComplete:      complete,
 		Stdout:            s.stdout,
 		Stderr:            s.stderr,
-	}
-	// readline cannot end a read blocked on its input; closing this
-	// makes that read return io.EOF.
-	in := cfg.Stdin
-	if in == nil {
-		in = os.Stdin
 	}
 	stdin := readline.NewCancelableStdin(in)
 	rlcfg.Stdin = stdin
@@ -116,17 +144,18 @@ func Run(ctx context.Context, L *lua.LState, cfg Config) error {
 	rl, err := readline.NewEx(rlcfg)
 	if err != nil {
 		stdin.Close()
-		return fmt.Errorf("readline: %w", err)
+		return nil, nil, false, fmt.Errorf("readline: %w", err)
 	}
-	defer func() {
-		stdin.Close()
-		rl.Close()
-	}()
+	return rl, stdin, isTerm, nil
+}
 
-	// The end of ctx (SIGTERM, a caller's deadline) ends a pending read:
-	// readline then returns io.EOF, and the loop sees ctx is done.
+// watch, until the returned stop is called, ends a pending read when ctx
+// ends (SIGTERM, a caller's deadline: readline then returns io.EOF, and the
+// loop sees ctx is done) and makes SIGINT cancel the running statement only
+// (or, while fg holds the terminal, nothing: the terminal's Ctrl-C reached
+// the command that has it).
+func (s *shell) watch(ctx context.Context, stdin io.Closer, fg *luax.Foreground) (stop func()) {
 	done := make(chan struct{})
-	defer close(done)
 	go func() {
 		select {
 		case <-ctx.Done():
@@ -135,47 +164,45 @@ func Run(ctx context.Context, L *lua.LState, cfg Config) error {
 		}
 	}()
 
-	// SIGINT while a statement runs cancels that statement only.
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt)
-	defer func() {
-		signal.Stop(sigs)
-		close(sigs)
-	}()
 	go func() {
 		for range sigs {
-			if cfg.Foreground.Held() {
-				continue // the terminal's Ctrl-C reached the command that has it
+			if fg.Held() {
+				continue
 			}
 			s.interrupt()
 		}
 	}()
-
-	// While a statement runs, its reads of the standard input read the
-	// terminal, readline paused.
-	if isTerm {
-		if f, ok := in.(interface{ Fd() uintptr }); ok {
-			if term, err := newTerminal(int(f.Fd())); err == nil {
-				env := luax.GetEnv(L)
-				env.ReadTerminal = term.read
-				defer func() {
-					env.ReadTerminal = nil
-					term.close()
-				}()
-			}
-		}
+	return func() {
+		signal.Stop(sigs)
+		close(sigs)
+		close(done)
 	}
+}
 
-	if isTerm && cfg.Banner != "" {
-		fmt.Fprintln(s.stdout, cfg.Banner)
+// lendTerminal makes a statement's reads of the standard input read the
+// terminal in, readline paused, until the returned function is called.
+func (s *shell) lendTerminal(in io.Reader) (release func()) {
+	f, ok := in.(interface{ Fd() uintptr })
+	if !ok {
+		return func() {}
 	}
+	term, err := newTerminal(int(f.Fd()))
+	if err != nil {
+		return func() {}
+	}
+	env := luax.GetEnv(s.L)
+	env.ReadTerminal = term.read
+	return func() {
+		env.ReadTerminal = nil
+		term.close()
+	}
+}
 
-	read := func(prompt string) (string, error) {
-		rl.SetPrompt(prompt)
-		idle.Unlock()
-		defer idle.Lock()
-		return rl.Readline()
-	}
+// loop reads chunks with read until Ctrl-D at an empty prompt (nil) or the
+// end of ctx (ctx.Err()), and runs each complete one.
+func (s *shell) loop(ctx context.Context, read func(prompt string) (string, error)) error {
 	var lines []string
 	for {
 		prompt := s.prompt
