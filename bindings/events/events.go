@@ -180,44 +180,9 @@ func (s *Subscription) Run(out Sender) error {
 	}()
 	stopAfter := context.AfterFunc(out.Context(), s.stop)
 	defer stopAfter()
-	var dropped int
-	deliver := func(ev Event) {
-		if dropped > 0 {
-			notice := Event{Type: "ctrsh", Action: "overflow", TimeNano: time.Now().UnixNano(),
-				Attributes: map[string]string{"dropped": strconv.Itoa(dropped)}}
-			if !out.TrySend(notice) {
-				dropped++
-				return
-			}
-			dropped = 0
-		}
-		if !out.TrySend(ev) {
-			dropped++
-		}
-	}
-	var (
-		pending   map[string]ContainerState // the list read after a reconnect, not compared yet
-		pendingAt int64
-		settle    <-chan time.Time
-		retry     <-chan time.Time
-	)
-	backoff := BackoffMin
-	down := false
-	status := func(action string, attrs map[string]string) {
-		if s.o.EngineStatus {
-			deliver(Event{Type: "ctrsh", Action: action, TimeNano: time.Now().UnixNano(), Attributes: attrs})
-		}
-	}
+	r := &runState{Subscription: s, out: out, backoff: BackoffMin}
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
-	reconcileNow := func() {
-		for _, ev := range diff(s.known, pending, pendingAt) {
-			if match(s.o.Filters, ev) {
-				deliver(ev)
-			}
-		}
-		s.known, pending, settle = pending, nil, nil
-	}
 	for {
 		var msgs <-chan Event
 		var errs <-chan error
@@ -228,74 +193,153 @@ func (s *Subscription) Run(out Sender) error {
 		case <-s.ctx.Done():
 			return s.ctx.Err()
 		case <-tick.C:
-			if dropped > 0 {
-				deliver0 := Event{Type: "ctrsh", Action: "overflow", TimeNano: time.Now().UnixNano(),
-					Attributes: map[string]string{"dropped": strconv.Itoa(dropped)}}
-				if out.TrySend(deliver0) {
-					dropped = 0
-				}
-			}
-		case <-settle:
-			reconcileNow()
+			r.flushOverflow()
+		case <-r.settle:
+			r.reconcileNow()
 		case ev := <-msgs:
-			if pending != nil && ev.TimeNano > pendingAt {
-				reconcileNow()
-			}
-			if !s.dedup.add(ev) {
-				continue
-			}
-			if s.reconcile && ev.Type == "container" {
-				apply(s.known, ev)
-				if pending != nil {
-					// The list read at reconnect already reflects it.
-					apply(pending, ev)
-				}
-			}
-			if match(s.o.Filters, ev) {
-				deliver(ev)
-			}
+			r.event(ev)
 		case err := <-errs:
-			s.conn.Close()
-			s.conn = nil
-			if s.ctx.Err() != nil {
-				return s.ctx.Err()
+			if end, err := r.lost(err); end {
+				return err
 			}
-			if !s.o.Until.IsZero() && !time.Now().Before(s.o.Until) {
-				return nil // the engine ended the stream at until
-			}
-			if !down {
-				down = true
-				if err == nil {
-					err = io.EOF
-				}
-				status("engine_down", map[string]string{"error": err.Error()})
-			}
-			// An engine restart or a reset connection: reconnect.
-			retry = time.After(backoff)
-		case <-retry:
-			retry = nil
-			if err := s.resume(); err != nil {
-				backoff = min(backoff*2, BackoffMax)
-				retry = time.After(backoff)
-				continue
-			}
-			backoff = BackoffMin
-			if down {
-				down = false
-				status("engine_up", map[string]string{})
-			}
-			if s.reconcile {
-				list, err := s.src.List(s.ctx)
-				if err == nil {
-					if pending != nil {
-						reconcileNow()
-					}
-					pending, pendingAt = list, time.Now().UnixNano()
-					settle = time.After(Settle)
-				}
-			}
+		case <-r.retry:
+			r.reconnect()
 		}
 	}
+}
+
+// runState is the state of one Subscription.Run.
+type runState struct {
+	*Subscription
+	out     Sender
+	dropped int // events that did not fit since the last overflow notice
+
+	pending   map[string]ContainerState // the list read after a reconnect, not compared yet
+	pendingAt int64
+	settle    <-chan time.Time // when to compare pending
+	retry     <-chan time.Time // when to reconnect
+	backoff   time.Duration
+	down      bool // engine_down said, engine_up not yet
+}
+
+// deliver sends ev, after the overflow notice if events were dropped; what
+// does not fit is counted.
+func (r *runState) deliver(ev Event) {
+	if r.dropped > 0 {
+		if !r.out.TrySend(r.overflow()) {
+			r.dropped++
+			return
+		}
+		r.dropped = 0
+	}
+	if !r.out.TrySend(ev) {
+		r.dropped++
+	}
+}
+
+// flushOverflow sends the overflow notice if events were dropped and there
+// is room now.
+func (r *runState) flushOverflow() {
+	if r.dropped > 0 && r.out.TrySend(r.overflow()) {
+		r.dropped = 0
+	}
+}
+
+func (r *runState) overflow() Event {
+	return Event{Type: "ctrsh", Action: "overflow", TimeNano: time.Now().UnixNano(),
+		Attributes: map[string]string{"dropped": strconv.Itoa(r.dropped)}}
+}
+
+// status delivers an engine_down or engine_up event if they were asked for.
+func (r *runState) status(action string, attrs map[string]string) {
+	if r.o.EngineStatus {
+		r.deliver(Event{Type: "ctrsh", Action: action, TimeNano: time.Now().UnixNano(), Attributes: attrs})
+	}
+}
+
+// reconcileNow delivers the changes between the known list and the one read
+// at the last reconnect, which becomes the known list.
+func (r *runState) reconcileNow() {
+	for _, ev := range diff(r.known, r.pending, r.pendingAt) {
+		if match(r.o.Filters, ev) {
+			r.deliver(ev)
+		}
+	}
+	r.known, r.pending, r.settle = r.pending, nil, nil
+}
+
+// event delivers one event of the stream, unless it is a repeat of one
+// delivered before a reconnect.
+func (r *runState) event(ev Event) {
+	if r.pending != nil && ev.TimeNano > r.pendingAt {
+		r.reconcileNow()
+	}
+	if !r.dedup.add(ev) {
+		return
+	}
+	if r.reconcile && ev.Type == "container" {
+		apply(r.known, ev)
+		if r.pending != nil {
+			// The list read at reconnect already reflects it.
+			apply(r.pending, ev)
+		}
+	}
+	if match(r.o.Filters, ev) {
+		r.deliver(ev)
+	}
+}
+
+// lost handles the end of the stream with err: the run ends (end true, with
+// the error to return) at the end of its context or at until; otherwise
+// engine_down is said once and a reconnect is scheduled (an engine restart
+// or a reset connection).
+func (r *runState) lost(err error) (end bool, _ error) {
+	r.conn.Close()
+	r.conn = nil
+	if r.ctx.Err() != nil {
+		return true, r.ctx.Err()
+	}
+	if !r.o.Until.IsZero() && !time.Now().Before(r.o.Until) {
+		return true, nil // the engine ended the stream at until
+	}
+	if !r.down {
+		r.down = true
+		if err == nil {
+			err = io.EOF
+		}
+		r.status("engine_down", map[string]string{"error": err.Error()})
+	}
+	r.retry = time.After(r.backoff)
+	return false, nil
+}
+
+// reconnect resumes the stream (backing off while it fails), says
+// engine_up, and reads the container list to compare once the resumed
+// stream has settled.
+func (r *runState) reconnect() {
+	r.retry = nil
+	if err := r.resume(); err != nil {
+		r.backoff = min(r.backoff*2, BackoffMax)
+		r.retry = time.After(r.backoff)
+		return
+	}
+	r.backoff = BackoffMin
+	if r.down {
+		r.down = false
+		r.status("engine_up", map[string]string{})
+	}
+	if !r.reconcile {
+		return
+	}
+	list, err := r.src.List(r.ctx)
+	if err != nil {
+		return
+	}
+	if r.pending != nil {
+		r.reconcileNow()
+	}
+	r.pending, r.pendingAt = list, time.Now().UnixNano()
+	r.settle = time.After(Settle)
 }
 
 // resume reconnects from the last delivered event's time (less a second of
