@@ -16,73 +16,100 @@ import (
 // string keys (tables), lua.LValue as is, and anything else through its JSON
 // form (engine documents keep their engine key names).
 func ToLua(L *lua.LState, v any) lua.LValue {
+	if lv, ok := scalarToLua(v); ok {
+		return lv
+	}
+	if lv, ok := collectionToLua(L, v); ok {
+		return lv
+	}
+	return reflectToLua(L, v)
+}
+
+// scalarToLua converts nil, lua.LValue, bools, numbers (and pointers to
+// them: nil is nil), strings and times; ok is false for anything else.
+func scalarToLua(v any) (_ lua.LValue, ok bool) {
 	switch v := v.(type) {
 	case nil:
-		return lua.LNil
+		return lua.LNil, true
 	case lua.LValue:
-		return v
+		return v, true
 	case bool:
-		return lua.LBool(v)
+		return lua.LBool(v), true
 	case string:
-		return lua.LString(v)
+		return lua.LString(v), true
 	case []byte:
-		return lua.LString(v)
+		return lua.LString(v), true
 	case int:
-		return lua.LNumber(v)
+		return lua.LNumber(v), true
 	case int64:
-		return lua.LNumber(v)
+		return lua.LNumber(v), true
 	case uint64:
-		return lua.LNumber(v)
+		return lua.LNumber(v), true
 	case float64:
-		return lua.LNumber(v)
+		return lua.LNumber(v), true
 	case *int64:
 		if v == nil {
-			return lua.LNil
+			return lua.LNil, true
 		}
-		return lua.LNumber(*v)
+		return lua.LNumber(*v), true
 	case *uint64:
 		if v == nil {
-			return lua.LNil
+			return lua.LNil, true
 		}
-		return lua.LNumber(*v)
+		return lua.LNumber(*v), true
 	case *float64:
 		if v == nil {
-			return lua.LNil
+			return lua.LNil, true
 		}
-		return lua.LNumber(*v)
+		return lua.LNumber(*v), true
 	case time.Time:
 		if v.IsZero() {
-			return lua.LNil
+			return lua.LNil, true
 		}
-		return Seconds(v)
+		return Seconds(v), true
+	case json.Number:
+		f, _ := v.Float64()
+		return lua.LNumber(f), true
+	}
+	return nil, false
+}
+
+// collectionToLua converts the slices and string-keyed maps of strings and
+// of any (JSON's shapes) to tables; ok is false for anything else.
+func collectionToLua(L *lua.LState, v any) (_ lua.LValue, ok bool) {
+	switch v := v.(type) {
 	case []string:
 		t := L.CreateTable(len(v), 0)
 		for _, s := range v {
 			t.Append(lua.LString(s))
 		}
-		return t
+		return t, true
 	case map[string]string:
 		t := L.CreateTable(0, len(v))
 		for k, s := range v {
 			t.RawSetString(k, lua.LString(s))
 		}
-		return t
+		return t, true
 	case []any:
 		t := L.CreateTable(len(v), 0)
 		for _, e := range v {
 			t.Append(ToLua(L, e))
 		}
-		return t
+		return t, true
 	case map[string]any:
 		t := L.CreateTable(0, len(v))
 		for k, e := range v {
 			t.RawSetString(k, ToLua(L, e))
 		}
-		return t
-	case json.Number:
-		f, _ := v.Float64()
-		return lua.LNumber(f)
+		return t, true
 	}
+	return nil, false
+}
+
+// reflectToLua converts named numeric and string types by their kind, a nil
+// pointer to nil, and anything else through its JSON form (or, when that
+// fails, its fmt form).
+func reflectToLua(L *lua.LState, v any) lua.LValue {
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
