@@ -82,84 +82,104 @@ func openStdio(L *lua.LState, env *luax.Env) {
 	if !ok {
 		return
 	}
-	stdout := streamType.New(L, &stream{name: "stdout", w: func() io.Writer { return env.Stdout }})
-	stderr := streamType.New(L, &stream{name: "stderr", w: func() io.Writer { return env.Stderr }})
-	ioT.RawSetString("stdout", stdout)
-	ioT.RawSetString("stderr", stderr)
-
+	o := &stdio{
+		stdout:     streamType.New(L, &stream{name: "stdout", w: func() io.Writer { return env.Stdout }}),
+		stderr:     streamType.New(L, &stream{name: "stderr", w: func() io.Writer { return env.Stderr }}),
+		origOutput: ioT.RawGetString("output"),
+		origClose:  ioT.RawGetString("close"),
+		origType:   ioT.RawGetString("type"),
+	}
 	// The default output is ctrsh's stdout until io.output(file) changes it.
-	var out lua.LValue = stdout
-	origOutput, origClose, origType := ioT.RawGetString("output"), ioT.RawGetString("close"), ioT.RawGetString("type")
-	call := func(L *lua.LState, fn lua.LValue, args ...lua.LValue) int {
-		top := L.GetTop()
-		L.Push(fn)
-		for _, a := range args {
-			L.Push(a)
-		}
-		L.Call(len(args), lua.MultRet)
-		return L.GetTop() - top
-	}
-	method := func(L *lua.LState, name string, from int) int {
-		args := []lua.LValue{out}
-		for i := from; i <= L.GetTop(); i++ {
-			args = append(args, L.Get(i))
-		}
-		return call(L, L.GetField(out, name), args...)
-	}
-	isStream := func(v lua.LValue) bool { return v == stdout || v == stderr }
+	o.out = o.stdout
+	ioT.RawSetString("stdout", o.stdout)
+	ioT.RawSetString("stderr", o.stderr)
 	luax.SetFuncs(L, ioT, []luax.Func{
-		{Name: "write", Doc: "io.write(...) -- write to the default output (ctrsh's stdout unless io.output changed it)", Fn: func(L *lua.LState) int {
-			if s, ok := out.(*lua.LUserData); ok && isStream(s) {
-				writeArgs(L, s.Value.(*stream).w(), 1)
-				L.Push(out)
-				return 1
-			}
-			return method(L, "write", 1)
-		}},
-		{Name: "output", Doc: "io.output([file | name]) --> the default output", Fn: func(L *lua.LState) int {
-			switch v := L.Get(1); {
-			case L.GetTop() == 0:
-			case isStream(v):
-				out = v
-			default:
-				call(L, origOutput, v)
-				out = L.Get(-1)
-			}
-			L.Push(out)
-			return 1
-		}},
-		{Name: "flush", Doc: "io.flush() -- flush the default output", Fn: func(L *lua.LState) int {
-			if isStream(out) {
-				L.Push(out)
-				return 1
-			}
-			return method(L, "flush", 1)
-		}},
-		{Name: "type", Doc: `io.type(v) --> "file" | "closed file" | nil`, Fn: func(L *lua.LState) int {
-			if isStream(L.Get(1)) {
-				L.Push(lua.LString("file"))
-				return 1
-			}
-			return call(L, origType, L.Get(1))
-		}},
-		{Name: "type", Doc: `io.type(v) --> "file" | "closed file" | nil`, Fn: func(L *lua.LState) int {
-			if isStream(L.Get(1)) {
-				L.Push(lua.LString("file"))
-				return 1
-			}
-			return call(L, origType, L.Get(1))
-		}},
-		{Name: "close", Doc: "io.close([file]) -- close file, or the default output", Fn: func(L *lua.LState) int {
-			f := L.Get(1)
-			if L.GetTop() == 0 {
-				f = out
-			}
-			if isStream(f) {
-				L.Push(lua.LNil)
-				L.Push(lua.LString("cannot close " + f.(*lua.LUserData).Value.(*stream).name))
-				return 2
-			}
-			return call(L, origClose, f)
-		}},
+		{Name: "write", Doc: "io.write(...) -- write to the default output (ctrsh's stdout unless io.output changed it)", Fn: o.write},
+		{Name: "output", Doc: "io.output([file | name]) --> the default output", Fn: o.output},
+		{Name: "flush", Doc: "io.flush() -- flush the default output", Fn: o.flush},
+		{Name: "type", Doc: `io.type(v) --> "file" | "closed file" | nil`, Fn: o.typ},
+		{Name: "close", Doc: "io.close([file]) -- close file, or the default output", Fn: o.close},
 	})
+}
+
+// stdio is the io library's state in one Lua state: ctrsh's two streams,
+// the default output, and the library's own functions for real files.
+type stdio struct {
+	stdout, stderr                  *lua.LUserData
+	out                             lua.LValue // the default output
+	origOutput, origClose, origType lua.LValue
+}
+
+func (o *stdio) isStream(v lua.LValue) bool { return v == o.stdout || v == o.stderr }
+
+// call calls fn with args and returns how many values it returned.
+func (o *stdio) call(L *lua.LState, fn lua.LValue, args ...lua.LValue) int {
+	top := L.GetTop()
+	L.Push(fn)
+	for _, a := range args {
+		L.Push(a)
+	}
+	L.Call(len(args), lua.MultRet)
+	return L.GetTop() - top
+}
+
+// method calls the default output's method name with the arguments from
+// index from on.
+func (o *stdio) method(L *lua.LState, name string, from int) int {
+	args := []lua.LValue{o.out}
+	for i := from; i <= L.GetTop(); i++ {
+		args = append(args, L.Get(i))
+	}
+	return o.call(L, L.GetField(o.out, name), args...)
+}
+
+func (o *stdio) write(L *lua.LState) int {
+	if s, ok := o.out.(*lua.LUserData); ok && o.isStream(s) {
+		writeArgs(L, s.Value.(*stream).w(), 1)
+		L.Push(o.out)
+		return 1
+	}
+	return o.method(L, "write", 1)
+}
+
+func (o *stdio) output(L *lua.LState) int {
+	switch v := L.Get(1); {
+	case L.GetTop() == 0:
+	case o.isStream(v):
+		o.out = v
+	default:
+		o.call(L, o.origOutput, v)
+		o.out = L.Get(-1)
+	}
+	L.Push(o.out)
+	return 1
+}
+
+func (o *stdio) flush(L *lua.LState) int {
+	if o.isStream(o.out) {
+		L.Push(o.out)
+		return 1
+	}
+	return o.method(L, "flush", 1)
+}
+
+func (o *stdio) typ(L *lua.LState) int {
+	if o.isStream(L.Get(1)) {
+		L.Push(lua.LString("file"))
+		return 1
+	}
+	return o.call(L, o.origType, L.Get(1))
+}
+
+func (o *stdio) close(L *lua.LState) int {
+	f := L.Get(1)
+	if L.GetTop() == 0 {
+		f = o.out
+	}
+	if o.isStream(f) {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("cannot close " + f.(*lua.LUserData).Value.(*stream).name))
+		return 2
+	}
+	return o.call(L, o.origClose, f)
 }
