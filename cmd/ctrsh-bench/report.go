@@ -195,10 +195,31 @@ func writeReport(w io.Writer, rep *Report) {
 		if r.Check != "" {
 			fmt.Fprintf(w, "\nNOTE %s (N=%d): the answers differ: %s\n", r.Operation, r.N, r.Check)
 		}
-		if r.Running > r.N {
-			fmt.Fprintf(w, "\nNOTE %s (N=%d): %d containers were running (others' too)\n", r.Operation, r.N, r.Running)
-		}
 	}
+	if s := othersRunning(rep.Rows); s != "" {
+		fmt.Fprintf(w, "\nNOTE containers not the benchmark's were running too (they count in \"every running container\"): %s\n", s)
+	}
+}
+
+// othersRunning says, for each N where more containers ran than the
+// benchmark's, the most that did: "at N=1 up to 26, at N=5 up to 31".
+func othersRunning(rows []Row) string {
+	most := map[int]int{}
+	var ns []int
+	for _, r := range rows {
+		if r.Running <= r.N {
+			continue
+		}
+		if _, ok := most[r.N]; !ok {
+			ns = append(ns, r.N)
+		}
+		most[r.N] = max(most[r.N], r.Running)
+	}
+	var parts []string
+	for _, n := range ns {
+		parts = append(parts, fmt.Sprintf("at N=%d up to %d", n, most[n]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // sortCurve orders the curve's rows by operation (first seen first), then N.
