@@ -86,30 +86,10 @@ func unavailable(err error, format string, args ...any) error {
 // Errors wrapping ErrUnavailable mean this kernel or this process cannot
 // trace at all.
 func Open(o Options) (*Tracer, error) {
-	if len(o.Kinds) == 0 {
-		return nil, errors.New("trace: no kinds to trace")
+	kinds, err := o.check()
+	if err != nil {
+		return nil, err
 	}
-	if o.HostRoot == "" {
-		o.HostRoot = "/"
-	}
-	if o.BTFPath == "" {
-		o.BTFPath = filepath.Join(o.HostRoot, "sys/kernel/btf/vmlinux")
-	}
-	if o.BufferSize == 0 {
-		o.BufferSize = DefaultBufferSize
-	}
-	page := os.Getpagesize()
-	if o.BufferSize < page || o.BufferSize&(o.BufferSize-1) != 0 {
-		return nil, fmt.Errorf("trace: buffer size %d: want a power of two, at least %d", o.BufferSize, page)
-	}
-	kinds := map[Kind]bool{}
-	for _, k := range o.Kinds {
-		if _, ok := programs[k]; !ok {
-			return nil, fmt.Errorf("trace: unknown kind %q", k)
-		}
-		kinds[k] = true
-	}
-
 	kernel, err := btf.LoadSpec(o.BTFPath)
 	if err != nil {
 		return nil, unavailable(err, "tracing needs a kernel with BPF and BTF")
@@ -134,6 +114,61 @@ func Open(o Options) (*Tracer, error) {
 		return nil, fmt.Errorf("trace: the BPF object: %w", err)
 	}
 	t := &Tracer{o: o, v2: mode == cgroup.ModeV2, names: map[string]string{}, memcgs: map[uint64]string{}}
+	if err := configure(spec, o, t.v2); err != nil {
+		return nil, err
+	}
+	want, err := attachments(kinds, o.Notice)
+	if err != nil {
+		return nil, err
+	}
+	keepPrograms(spec, want)
+	coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{
+		Programs: ebpf.ProgramOptions{KernelTypes: kernel},
+	})
+	if err != nil {
+		return nil, loadError(err)
+	}
+	t.coll = coll
+	t.lost = coll.Maps["ctrsh_lost"]
+	if err := t.start(want); err != nil {
+		t.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// check fills in o's defaults, checks it, and returns the kinds asked for.
+func (o *Options) check() (map[Kind]bool, error) {
+	if len(o.Kinds) == 0 {
+		return nil, errors.New("trace: no kinds to trace")
+	}
+	if o.HostRoot == "" {
+		o.HostRoot = "/"
+	}
+	if o.BTFPath == "" {
+		o.BTFPath = filepath.Join(o.HostRoot, "sys/kernel/btf/vmlinux")
+	}
+	if o.BufferSize == 0 {
+		o.BufferSize = DefaultBufferSize
+	}
+	page := os.Getpagesize()
+	if o.BufferSize < page || o.BufferSize&(o.BufferSize-1) != 0 {
+		return nil, fmt.Errorf("trace: buffer size %d: want a power of two, at least %d", o.BufferSize, page)
+	}
+	kinds := map[Kind]bool{}
+	for _, k := range o.Kinds {
+		if _, ok := programs[k]; !ok {
+			return nil, fmt.Errorf("trace: unknown kind %q", k)
+		}
+		kinds[k] = true
+	}
+	return kinds, nil
+}
+
+// configure sets the BPF object's variables (the cgroup version, whether
+// every container is wanted, the path prefix of opens, when to wake the
+// reader) and its ring buffer's size.
+func configure(spec *ebpf.CollectionSpec, o Options, v2 bool) error {
 	set := func(name string, v any) error {
 		vs, ok := spec.Variables[name]
 		if !ok {
@@ -148,20 +183,23 @@ func Open(o Options) (*Tracer, error) {
 	var pbuf [64]uint8
 	copy(pbuf[:], prefix)
 	for _, err := range []error{
-		set("cgroup_v2", t.v2),
+		set("cgroup_v2", v2),
 		set("want_all", len(o.Containers) == 0),
 		set("path_prefix_len", uint32(len(prefix))),
 		set("path_prefix", pbuf),
 		set("wakeup_bytes", uint64(o.BufferSize/4)),
 	} {
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
 	spec.Maps["ctrsh_events"].MaxEntries = uint32(o.BufferSize)
+	return nil
+}
 
-	// Load only the programs of the kinds asked for (and of the optional
-	// tracepoints this kernel has).
+// attachments are the programs of the kinds asked for, less the optional
+// tracepoints this kernel lacks; classic tracepoints need tracefs mounted.
+func attachments(kinds map[Kind]bool, notice func(string)) ([]attachment, error) {
 	var want []attachment
 	for _, k := range Kinds {
 		if !kinds[k] {
@@ -169,7 +207,7 @@ func Open(o Options) (*Tracer, error) {
 		}
 		for _, a := range programs[k] {
 			if a.group != "" {
-				if err := ensureTracefs(o.Notice); err != nil {
+				if err := ensureTracefs(notice); err != nil {
 					return nil, fmt.Errorf("trace %s: %w", k, err)
 				}
 				if a.optional && !tracepointExists(a.group, a.name) {
@@ -179,6 +217,12 @@ func Open(o Options) (*Tracer, error) {
 			want = append(want, a)
 		}
 	}
+	return want, nil
+}
+
+// keepPrograms removes from spec the programs not in want, so only those
+// are loaded.
+func keepPrograms(spec *ebpf.CollectionSpec, want []attachment) {
 	keep := map[string]bool{}
 	for _, a := range want {
 		keep[a.prog] = true
@@ -188,59 +232,58 @@ func Open(o Options) (*Tracer, error) {
 			delete(spec.Programs, name)
 		}
 	}
-	coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{
-		Programs: ebpf.ProgramOptions{KernelTypes: kernel},
-	})
-	if err != nil {
-		return nil, loadError(err)
-	}
-	t.coll = coll
-	t.lost = coll.Maps["ctrsh_lost"]
+}
 
-	for _, id := range o.Containers {
+// start fills the container filter, attaches the programs of want, opens
+// the ring buffer and reads the boot time; the caller closes t on an error.
+func (t *Tracer) start(want []attachment) error {
+	for _, id := range t.o.Containers {
 		var key [64]uint8
 		if len(id) != 64 {
-			t.Close()
-			return nil, fmt.Errorf("trace: container id %q: want 64 hex digits", id)
+			return fmt.Errorf("trace: container id %q: want 64 hex digits", id)
 		}
 		copy(key[:], id)
-		if err := coll.Maps["ctrsh_wanted"].Put(key, uint8(1)); err != nil {
-			t.Close()
-			return nil, fmt.Errorf("trace: container filter: %w", err)
+		if err := t.coll.Maps["ctrsh_wanted"].Put(key, uint8(1)); err != nil {
+			return fmt.Errorf("trace: container filter: %w", err)
 		}
 	}
-
 	for _, a := range want {
-		prog := coll.Programs[a.prog]
-		var l link.Link
-		if a.btf != "" {
-			l, err = link.AttachTracing(link.TracingOptions{Program: prog, AttachType: ebpf.AttachTraceRawTp})
-		} else {
-			l, err = link.Tracepoint(a.group, a.name, prog, nil)
-		}
+		l, err := attach(t.coll.Programs[a.prog], a)
 		if err != nil {
-			t.Close()
-			where := a.btf
-			if where == "" {
-				where = a.group + ":" + a.name
-			}
-			return nil, fmt.Errorf("trace: attaching to %s: %w", where, err)
+			return err
 		}
 		t.links = append(t.links, l)
 	}
-
-	t.rd, err = ringbuf.NewReader(coll.Maps["ctrsh_events"])
+	var err error
+	t.rd, err = ringbuf.NewReader(t.coll.Maps["ctrsh_events"])
 	if err != nil {
-		t.Close()
-		return nil, fmt.Errorf("trace: ring buffer: %w", err)
+		return fmt.Errorf("trace: ring buffer: %w", err)
 	}
 	var ts unix.Timespec
 	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
-		t.Close()
-		return nil, fmt.Errorf("trace: clock: %w", err)
+		return fmt.Errorf("trace: clock: %w", err)
 	}
 	t.boot = time.Now().Add(-time.Duration(ts.Nano()))
-	return t, nil
+	return nil
+}
+
+// attach attaches prog where a says: a BTF tracepoint or a classic one.
+func attach(prog *ebpf.Program, a attachment) (link.Link, error) {
+	var l link.Link
+	var err error
+	if a.btf != "" {
+		l, err = link.AttachTracing(link.TracingOptions{Program: prog, AttachType: ebpf.AttachTraceRawTp})
+	} else {
+		l, err = link.Tracepoint(a.group, a.name, prog, nil)
+	}
+	if err != nil {
+		where := a.btf
+		if where == "" {
+			where = a.group + ":" + a.name
+		}
+		return nil, fmt.Errorf("trace: attaching to %s: %w", where, err)
+	}
+	return l, nil
 }
 
 // loadError says why the kernel refused the programs.

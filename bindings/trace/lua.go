@@ -84,18 +84,7 @@ func kindIndex(k Kind) (int, bool) {
 // tracer and pushes the stream, or runs the callback loop. ids, when set,
 // are the containers already chosen (c:trace).
 func open(L *lua.LState, fname string, kinds []Kind, n int, ids []string, names map[string]string) int {
-	allowed := []string{"duration", "until", "buffer"}
-	if ids == nil {
-		allowed = append(allowed, "container")
-	}
-	hasOpen := false
-	for _, k := range kinds {
-		hasOpen = hasOpen || k == KindOpen
-	}
-	if hasOpen {
-		allowed = append(allowed, "path")
-	}
-	lo := luax.CheckOptions(L, n, allowed...)
+	lo := luax.CheckOptions(L, n, allowedOptions(kinds, ids == nil)...)
 	var fn *lua.LFunction
 	if L.GetTop() > n && L.Get(n+1) != lua.LNil {
 		fn = L.CheckFunction(n + 1)
@@ -145,34 +134,10 @@ func open(L *lua.LState, fname string, kinds []Kind, n int, ids []string, names 
 	if hasUntil && (deadline.IsZero() || until.Before(deadline)) {
 		deadline = until
 	}
-	// Events travel to Lua in batches (what one read of the ring buffer
-	// gave): one hand-over between goroutines per batch, not per event.
-	s := luax.NewStream(L, QueueSize, func(sink *luax.Sink[[]Event]) error {
-		defer tr.Close()
-		ctx := sink.Context()
-		if !deadline.IsZero() {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithDeadline(ctx, deadline)
-			defer cancel()
-		}
-		return tr.RunBatches(ctx, func(evs []Event) bool { return sink.Send(slices.Clone(evs)) })
-	}, nil)
-	var pending []Event
-	next := func(L *lua.LState) (Event, bool, error) {
-		for len(pending) == 0 {
-			batch, ok, err := s.Next(L)
-			if err != nil || !ok {
-				return Event{}, false, err
-			}
-			pending = batch
-		}
-		ev := pending[0]
-		pending = pending[1:]
-		return ev, true, nil
-	}
+	next := stream(L, tr, deadline)
 	if fn == nil {
 		L.Push(L.NewFunction(func(L *lua.LState) int {
-			ev, ok, err := next(L)
+			ev, ok, err := next.event(L)
 			if err != nil {
 				L.RaiseError("%s", err.Error())
 			}
@@ -183,12 +148,69 @@ func open(L *lua.LState, fname string, kinds []Kind, n int, ids []string, names 
 			L.Push(Table(L, ev))
 			return 1
 		}))
-		L.Push(s.CloseFunc(L))
+		L.Push(next.s.CloseFunc(L))
 		return 2
 	}
-	defer s.Close()
+	return next.each(L, fn)
+}
+
+// allowedOptions are the options of a trace call of kinds: container only
+// when the call does not name the containers itself, path only for opens.
+func allowedOptions(kinds []Kind, container bool) []string {
+	allowed := []string{"duration", "until", "buffer"}
+	if container {
+		allowed = append(allowed, "container")
+	}
+	if slices.Contains(kinds, KindOpen) {
+		allowed = append(allowed, "path")
+	}
+	return allowed
+}
+
+// events is a tracer's events as the Lua goroutine reads them: a stream of
+// batches (what one read of the ring buffer gave: one hand-over between
+// goroutines per batch, not per event) and the rest of the last batch.
+type events struct {
+	s       *luax.Stream[[]Event]
+	pending []Event
+}
+
+// stream runs tr in a stream's producer until deadline (if set), the end
+// of the statement, or the stream's close.
+func stream(L *lua.LState, tr *Tracer, deadline time.Time) *events {
+	s := luax.NewStream(L, QueueSize, func(sink *luax.Sink[[]Event]) error {
+		defer tr.Close()
+		ctx := sink.Context()
+		if !deadline.IsZero() {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, deadline)
+			defer cancel()
+		}
+		return tr.RunBatches(ctx, func(evs []Event) bool { return sink.Send(slices.Clone(evs)) })
+	}, nil)
+	return &events{s: s}
+}
+
+// event returns the next event; ok is false at the end of the stream.
+func (e *events) event(L *lua.LState) (Event, bool, error) {
+	for len(e.pending) == 0 {
+		batch, ok, err := e.s.Next(L)
+		if err != nil || !ok {
+			return Event{}, false, err
+		}
+		e.pending = batch
+	}
+	ev := e.pending[0]
+	e.pending = e.pending[1:]
+	return ev, true, nil
+}
+
+// each calls fn with each event's table until the end of the stream or fn
+// returns false, closes the stream, and pushes true (or nil, err).
+func (e *events) each(L *lua.LState, fn *lua.LFunction) int {
+	defer e.s.Close()
 	for {
-		ev, ok, err := next(L)
+		ev, ok, err := e.event(L)
 		if err != nil {
 			return luax.Fail(L, err)
 		}
