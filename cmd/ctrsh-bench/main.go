@@ -135,6 +135,7 @@ func run(c config) error {
 	if err := b.measureAll(rep); err != nil {
 		return err
 	}
+	fillMarginal(rep.Rows)
 	rep.Elapsed = time.Since(start).Round(time.Second).String()
 	rep.Machine.LoadEnd = loadavg()
 	writeReport(os.Stdout, rep)

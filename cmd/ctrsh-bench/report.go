@@ -29,12 +29,16 @@ type Row struct {
 	Rounds   int     `json:"rounds"`
 	CtrshMs  float64 `json:"ctrsh_ms"`
 	DockerMs float64 `json:"docker_ms"`
-	// PerContainerMs is CtrshMs/N for the rows of the cost curve.
+	// PerContainerMs is CtrshMs over the containers it covered (Running, all
+	// of the engine's) for the rows of the cost curve.
 	PerContainerMs float64 `json:"ctrsh_ms_per_container,omitempty"`
-	Ratio          float64 `json:"ratio"`
-	Target         float64 `json:"target"`
-	PeakRSSMiB     float64 `json:"ctrsh_peak_rss_mib"`
-	Met            bool    `json:"met"`
+	// MarginalMs is what one more container cost ctrsh: the slope of its
+	// median from the row of the same operation at the next smaller N.
+	MarginalMs float64 `json:"ctrsh_ms_per_added_container,omitempty"`
+	Ratio      float64 `json:"ratio"`
+	Target     float64 `json:"target"`
+	PeakRSSMiB float64 `json:"ctrsh_peak_rss_mib"`
+	Met        bool    `json:"met"`
 	// Miss says why Met is false: "ratio", "rss" or both.
 	Miss string `json:"miss,omitempty"`
 	// Check is set when the two sides' answers differed (a count, say).
@@ -90,8 +94,8 @@ func newRow(op op, running int, ctrsh, docker time.Duration, rss int64) Row {
 		Rounds: op.rounds, CtrshMs: ms(ctrsh), DockerMs: ms(docker), Target: op.target,
 		PeakRSSMiB: float64(rss) / (1 << 20),
 	}
-	if op.perContainer && op.n > 0 {
-		r.PerContainerMs = r.CtrshMs / float64(op.n)
+	if covered := max(op.n, running); op.perContainer && covered > 0 {
+		r.PerContainerMs = r.CtrshMs / float64(covered)
 	}
 	if ctrsh > 0 {
 		r.Ratio = float64(docker) / float64(ctrsh)
@@ -153,14 +157,31 @@ func writeTable(w io.Writer, rows []Row) {
 // writeCurve prints the cost curve: for each operation with per-container
 // rows, ctrsh's median and its cost per container at each N.
 func writeCurve(w io.Writer, rows []Row) {
-	fmt.Fprintln(w, "| operation | N | ctrsh | per container | docker CLI | ratio | ctrsh peak RSS |")
-	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+	fmt.Fprintln(w, "| operation | N | running | ctrsh | per container | per added container | docker CLI | ratio | ctrsh peak RSS |")
+	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	for _, r := range rows {
 		if !r.PerContainer {
 			continue
 		}
-		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %.1f MiB |\n", r.Operation, r.N,
-			fmtMs(r.CtrshMs), fmtMs(r.PerContainerMs), fmtMs(r.DockerMs), fmtRatio(r.Ratio), r.PeakRSSMiB)
+		marginal := "—"
+		if r.MarginalMs != 0 {
+			marginal = fmtMs(r.MarginalMs)
+		}
+		fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s | %s | %s | %.1f MiB |\n", r.Operation, r.N, r.Running,
+			fmtMs(r.CtrshMs), fmtMs(r.PerContainerMs), marginal, fmtMs(r.DockerMs), fmtRatio(r.Ratio), r.PeakRSSMiB)
+	}
+}
+
+// fillMarginal sets each cost-curve row's MarginalMs from the row of the
+// same operation at the next smaller N (by the containers running).
+func fillMarginal(rows []Row) {
+	prev := map[string]*Row{}
+	for _, i := range curveOrder(rows) {
+		r := &rows[i]
+		if p := prev[r.Operation]; p != nil && r.Running > p.Running {
+			r.MarginalMs = (r.CtrshMs - p.CtrshMs) / float64(r.Running-p.Running)
+		}
+		prev[r.Operation] = r
 	}
 }
 
@@ -178,14 +199,14 @@ func writeReport(w io.Writer, rep *Report) {
 		if r.N == rep.N {
 			main = append(main, r)
 		}
-		if r.PerContainer {
-			curve = append(curve, r)
-		}
+	}
+	for _, i := range curveOrder(rep.Rows) {
+		curve = append(curve, rep.Rows[i])
 	}
 	writeTable(w, main)
 	if len(curve) > 0 {
-		fmt.Fprint(w, "\nCost as N grows (ms per container = ctrsh's median / N):\n\n")
-		writeCurve(w, sortCurve(curve))
+		fmt.Fprint(w, "\nCost as N grows (per container: ctrsh's median over the running containers it covered):\n\n")
+		writeCurve(w, curve)
 	}
 	if e := rep.Events; e != nil {
 		fmt.Fprintf(w, "\nEvent delay, engine timestamp of a pause/unpause → delivery (%d events, medians): events.watch callback %s, `docker events` on a pipe %s\n",
@@ -222,22 +243,28 @@ func othersRunning(rows []Row) string {
 	return strings.Join(parts, ", ")
 }
 
-// sortCurve orders the curve's rows by operation (first seen first), then N.
-func sortCurve(rows []Row) []Row {
+// curveOrder returns the indexes of the cost curve's rows, by operation
+// (first seen first), then N.
+func curveOrder(rows []Row) []int {
 	order := map[string]int{}
-	for _, r := range rows {
+	var idx []int
+	for i, r := range rows {
+		if !r.PerContainer {
+			continue
+		}
 		if _, ok := order[r.Operation]; !ok {
 			order[r.Operation] = len(order)
 		}
+		idx = append(idx, i)
 	}
-	s := append([]Row(nil), rows...)
-	sort.SliceStable(s, func(i, j int) bool {
-		if order[s[i].Operation] != order[s[j].Operation] {
-			return order[s[i].Operation] < order[s[j].Operation]
+	sort.SliceStable(idx, func(a, b int) bool {
+		ra, rb := rows[idx[a]], rows[idx[b]]
+		if order[ra.Operation] != order[rb.Operation] {
+			return order[ra.Operation] < order[rb.Operation]
 		}
-		return s[i].N < s[j].N
+		return ra.N < rb.N
 	})
-	return s
+	return idx
 }
 
 func writeJSON(w io.Writer, rep *Report) error {

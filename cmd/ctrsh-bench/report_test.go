@@ -53,9 +53,9 @@ func TestNewRowTargets(t *testing.T) {
 			t.Errorf("%s: met %v miss %q ratio %v, want %v %q %v", tc.name, r.Met, r.Miss, r.Ratio, tc.met, tc.miss, tc.ratio)
 		}
 	}
-	r := newRow(stats, 103, 50*time.Millisecond, time.Second, 0)
-	if r.PerContainerMs != 0.5 || r.Running != 103 || r.N != 100 || r.Rounds != 7 {
-		t.Errorf("row %+v: want 0.5 ms per container, running 103, N 100, 7 rounds", r)
+	r := newRow(stats, 100, 50*time.Millisecond, time.Second, 0)
+	if r.PerContainerMs != 0.5 || r.Running != 100 || r.N != 100 || r.Rounds != 7 {
+		t.Errorf("row %+v: want 0.5 ms per container, running 100, N 100, 7 rounds", r)
 	}
 	if r := newRow(op{name: "start", n: 100, target: 1}, 103, time.Millisecond, time.Second, 0); r.PerContainerMs != 0 {
 		t.Errorf("a row without N has a cost per container: %v", r.PerContainerMs)
@@ -68,11 +68,12 @@ func sampleReport() *Report {
 	rows := []Row{}
 	for _, n := range []int{1, 100, 300} {
 		stats.n = n
-		rows = append(rows, newRow(stats, n, time.Duration(n)*200*time.Microsecond+5*time.Millisecond, 2500*time.Millisecond, 18<<20))
+		rows = append(rows, newRow(stats, max(n, 2), time.Duration(n)*200*time.Microsecond+5*time.Millisecond, 2500*time.Millisecond, 18<<20))
 	}
 	g := newRow(grep, 104, 2350*time.Millisecond, 6450*time.Millisecond, 33<<20)
 	g.Check = `ctrsh printed "1000", docker "1001"`
 	rows = append(rows, g)
+	fillMarginal(rows)
 	return &Report{Date: "2026-12-02 01:00 UTC", N: 100, Curve: []int{1, 100, 300}, Rounds: 7, Elapsed: "9m0s",
 		Machine: Machine{Host: "vm", Cores: 2, Kernel: "Linux 6.1", Engine: "20.10", LoadStart: "0.5 0.4 0.3", LoadEnd: "1.0 0.8 0.5"},
 		Rows:    rows, Events: &Latency{CtrshMs: 0.5, DockerMs: 1.1, Count: 14}}
@@ -88,19 +89,19 @@ func TestWriteReport(t *testing.T) {
 		"| stats | 100 | `ctrsh -e 'docker.stats{}'` | 25 ms | `docker stats --no-stream` | 2.50 s | 100× | ≥ 100× | yes | 18.0 MiB |\n" +
 		"| grep | 100 | `ctrsh -e counting c:logs{grep=...}` | 2.35 s | `docker logs \\| grep -c` | 6.45 s | 2.7× | ≥ 10× | **no** (ratio+rss) | 33.0 MiB |\n" +
 		"\n" +
-		"Cost as N grows (ms per container = ctrsh's median / N):\n" +
+		"Cost as N grows (per container: ctrsh's median over the running containers it covered):\n" +
 		"\n" +
-		"| operation | N | ctrsh | per container | docker CLI | ratio | ctrsh peak RSS |\n" +
-		"| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n" +
-		"| stats | 1 | 5.2 ms | 5.2 ms | 2.50 s | 481× | 18.0 MiB |\n" +
-		"| stats | 100 | 25 ms | 250 µs | 2.50 s | 100× | 18.0 MiB |\n" +
-		"| stats | 300 | 65 ms | 216 µs | 2.50 s | 38× | 18.0 MiB |\n" +
+		"| operation | N | running | ctrsh | per container | per added container | docker CLI | ratio | ctrsh peak RSS |\n" +
+		"| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n" +
+		"| stats | 1 | 2 | 5.2 ms | 2.6 ms | — | 2.50 s | 481× | 18.0 MiB |\n" +
+		"| stats | 100 | 100 | 25 ms | 250 µs | 202 µs | 2.50 s | 100× | 18.0 MiB |\n" +
+		"| stats | 300 | 300 | 65 ms | 216 µs | 200 µs | 2.50 s | 38× | 18.0 MiB |\n" +
 		"\n" +
 		"Event delay, engine timestamp of a pause/unpause → delivery (14 events, medians): events.watch callback 500 µs, `docker events` on a pipe 1.1 ms\n" +
 		"\n" +
 		"NOTE grep (N=100): the answers differ: ctrsh printed \"1000\", docker \"1001\"\n" +
 		"\n" +
-		"NOTE containers not the benchmark's were running too (they count in \"every running container\"): at N=100 up to 104\n"
+		"NOTE containers not the benchmark's were running too (they count in \"every running container\"): at N=1 up to 2, at N=100 up to 104\n"
 	if got := b.String(); got != want {
 		t.Errorf("report:\n%s\nwant:\n%s", got, want)
 	}
@@ -178,5 +179,13 @@ func TestTallyAndChecks(t *testing.T) {
 	e.Write([]byte("300\n"))
 	if msg := sameLines(1)(&e, &d); msg != "" {
 		t.Errorf("sameLines: %q", msg)
+	}
+}
+
+func TestPerContainerCountsOthers(t *testing.T) {
+	// 100 of the benchmark's and 25 of others': the operation covered 125.
+	r := newRow(op{name: "stats", n: 100, perContainer: true, target: 100}, 125, 250*time.Millisecond, time.Second, 0)
+	if r.PerContainerMs != 2 {
+		t.Errorf("per container %v ms, want 2 (250 ms over 125 containers)", r.PerContainerMs)
 	}
 }
