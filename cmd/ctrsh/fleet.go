@@ -149,88 +149,94 @@ func parseFleetArgs(f *fleetFlags, args []string, allowed ...string) (rest []str
 			rest = append(rest, a)
 			continue
 		}
-		value := func() (string, error) {
-			if hasVal {
-				return val, nil
-			}
-			if i+1 >= len(args) {
-				return "", fmt.Errorf("flag --%s needs a value", name)
-			}
-			i++
-			return args[i], nil
-		}
-		var v string
-		switch name {
-		case "help", "sudo", "safe", "json", "job", "hold":
+		if p := f.boolFlag(name); p != nil {
 			b := true
 			if hasVal {
 				if b, err = strconv.ParseBool(val); err != nil {
 					return nil, fmt.Errorf("flag --%s: %q is not true or false", name, val)
 				}
 			}
-			switch name {
-			case "help":
-				f.help = b
-			case "sudo":
-				f.sudo = b
-			case "safe":
-				f.safe = b
-			case "json":
-				f.json = b
-			case "job":
-				f.job = b
-			case "hold":
-				f.hold = b
-			}
+			*p = b
 			continue
 		}
-		if v, err = value(); err != nil {
-			return nil, err
+		if !hasVal {
+			if i+1 >= len(args) {
+				return nil, fmt.Errorf("flag --%s needs a value", name)
+			}
+			i++
+			val = args[i]
 		}
-		switch name {
-		case "hosts":
-			f.hosts = v
-		case "ssh-config":
-			f.ssh.configFile = v
-		case "ssh-option":
-			if err := checkSSHOption(v); err != nil {
-				return nil, err
-			}
-			f.ssh.options = append(f.ssh.options, v)
-		case "parallel":
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				return nil, fmt.Errorf("flag --parallel: %q is not a number of hosts (1 or more)", v)
-			}
-			f.parallel = n
-		case "timeout":
-			d, err := time.ParseDuration(v)
-			if err != nil || d < 0 {
-				return nil, fmt.Errorf("flag --timeout: invalid duration %q", v)
-			}
-			f.timeout = d
-		case "remote-ctrsh":
-			if v == "" {
-				return nil, fmt.Errorf("flag --remote-ctrsh: empty path")
-			}
-			f.remote = v
-		case "binary":
-			f.binary = v
-		case "image":
-			f.image = v
-		case "namespace":
-			f.namespace = v
-		case "socket":
-			f.socket = v
-		case "nodes":
-			f.nodes = v
-		case "cap":
-			f.caps = append(f.caps, v)
-		case "host-name":
-			f.hostName = v
+		if err := f.set(name, val); err != nil {
+			return nil, err
 		}
 	}
 	return rest, nil
+}
+
+// boolFlag is the field of the flag name when it is a boolean, else nil.
+func (f *fleetFlags) boolFlag(name string) *bool {
+	switch name {
+	case "help":
+		return &f.help
+	case "sudo":
+		return &f.sudo
+	case "safe":
+		return &f.safe
+	case "json":
+		return &f.json
+	case "job":
+		return &f.job
+	case "hold":
+		return &f.hold
+	}
+	return nil
+}
+
+// set sets the flag name, which takes a value, to v.
+func (f *fleetFlags) set(name, v string) error {
+	switch name {
+	case "hosts":
+		f.hosts = v
+	case "ssh-config":
+		f.ssh.configFile = v
+	case "ssh-option":
+		if err := checkSSHOption(v); err != nil {
+			return err
+		}
+		f.ssh.options = append(f.ssh.options, v)
+	case "parallel":
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("flag --parallel: %q is not a number of hosts (1 or more)", v)
+		}
+		f.parallel = n
+	case "timeout":
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return fmt.Errorf("flag --timeout: invalid duration %q", v)
+		}
+		f.timeout = d
+	case "remote-ctrsh":
+		if v == "" {
+			return fmt.Errorf("flag --remote-ctrsh: empty path")
+		}
+		f.remote = v
+	case "binary":
+		f.binary = v
+	case "image":
+		f.image = v
+	case "namespace":
+		f.namespace = v
+	case "socket":
+		f.socket = v
+	case "nodes":
+		f.nodes = v
+	case "cap":
+		f.caps = append(f.caps, v)
+	case "host-name":
+		f.hostName = v
+	}
+	return nil
 }
 
 // parseHosts reads --hosts: a file that exists (one host per line, commas

@@ -94,22 +94,9 @@ func shortHash(parts ...string) string {
 // that goes into the manifest, so the same inputs give the same manifest
 // (kubectl apply is idempotent) and each run's objects share a label.
 func buildK8sManifest(o k8sOptions) (*k8sManifest, error) {
-	if o.image == "" {
-		return nil, fmt.Errorf("--image: the image that holds ctrsh at %s is required", o.ctrsh)
-	}
-	if o.job && len(o.nodes) == 0 {
-		return nil, fmt.Errorf("--job needs --nodes n1,n2,... (kubectl get nodes -o name)")
-	}
-	if !o.job && len(o.nodes) > 0 {
-		return nil, fmt.Errorf("--nodes goes with --job (a DaemonSet runs on every node)")
-	}
-	caps := append([]corev1.Capability{}, capList(defaultCaps)...)
-	for _, c := range o.caps {
-		c = strings.TrimPrefix(strings.ToUpper(c), "CAP_")
-		if !regexp.MustCompile(`^[A-Z_]+$`).MatchString(c) {
-			return nil, fmt.Errorf("--cap %q: a capability name such as SETUID", c)
-		}
-		caps = append(caps, corev1.Capability(c))
+	caps, err := k8sCaps(o)
+	if err != nil {
+		return nil, err
 	}
 	pb := o.playbook
 	id := shortHash(pb.name, pb.sha, strings.Join(o.args, "\x00"), o.image, o.ctrsh, o.namespace, o.socket,
@@ -133,6 +120,64 @@ func buildK8sManifest(o k8sOptions) (*k8sManifest, error) {
 		Data:       map[string]string{key: string(pb.src)},
 	}
 
+	pod := k8sPodSpec(o, key, base, caps)
+	template := func() corev1.PodTemplateSpec {
+		return corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: annotations}, Spec: *pod.DeepCopy()}
+	}
+	objs := append([]any{cm}, k8sWorkloads(o, base, id, meta, template)...)
+
+	kinds := "configmap,daemonset"
+	if o.job {
+		kinds = "configmap,job"
+	}
+	m := &k8sManifest{
+		RunID: id,
+		LogsCmd: fmt.Sprintf("kubectl logs -n %s -l %s=%s -c ctrsh --tail=-1 --max-log-requests=100",
+			shellQuote(o.namespace), labelRun, id),
+		Delete: fmt.Sprintf("kubectl delete -n %s %s -l %s=%s", shellQuote(o.namespace), kinds, labelRun, id),
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# ctrsh fleet k8s: playbook %s (sha256 %s), run %s\n", pb.name, pb.sha, id)
+	fmt.Fprintf(&b, "# rows (JSON lines, with host):  %s\n", m.LogsCmd)
+	fmt.Fprintf(&b, "# remove:  %s\n", m.Delete)
+	for _, obj := range objs {
+		y, err := marshalObject(obj)
+		if err != nil {
+			return nil, err
+		}
+		b.WriteString("---\n")
+		b.Write(y)
+	}
+	m.YAML = b.Bytes()
+	return m, nil
+}
+
+// k8sCaps checks the options that go together and returns the
+// capabilities of the pod: the default ones and those of --cap.
+func k8sCaps(o k8sOptions) ([]corev1.Capability, error) {
+	if o.image == "" {
+		return nil, fmt.Errorf("--image: the image that holds ctrsh at %s is required", o.ctrsh)
+	}
+	if o.job && len(o.nodes) == 0 {
+		return nil, fmt.Errorf("--job needs --nodes n1,n2,... (kubectl get nodes -o name)")
+	}
+	if !o.job && len(o.nodes) > 0 {
+		return nil, fmt.Errorf("--nodes goes with --job (a DaemonSet runs on every node)")
+	}
+	caps := append([]corev1.Capability{}, capList(defaultCaps)...)
+	for _, c := range o.caps {
+		c = strings.TrimPrefix(strings.ToUpper(c), "CAP_")
+		if !regexp.MustCompile(`^[A-Z_]+$`).MatchString(c) {
+			return nil, fmt.Errorf("--cap %q: a capability name such as SETUID", c)
+		}
+		caps = append(caps, corev1.Capability(c))
+	}
+	return caps, nil
+}
+
+// k8sCommand is the pod's command: ctrsh fleet local on the playbook,
+// holding on after the run in a DaemonSet (a Job ends).
+func k8sCommand(o k8sOptions, key string) []string {
 	command := []string{o.ctrsh, "fleet", "local", k8sPlaybookDir + "/" + key, "--json"}
 	if !o.job {
 		command = append(command, "--hold")
@@ -144,7 +189,14 @@ func buildK8sManifest(o k8sOptions) (*k8sManifest, error) {
 		command = append(command, "--safe")
 	}
 	command = append(command, o.args...)
+	return command
+}
 
+// k8sPodSpec is the pod that runs the playbook key of the ConfigMap base on
+// a node: host PIDs, the runtime's socket and the cgroup tree read-only,
+// caps and nothing more.
+func k8sPodSpec(o k8sOptions, key, base string, caps []corev1.Capability) corev1.PodSpec {
+	command := k8sCommand(o, key)
 	endpointEnv := "CONTAINER_RUNTIME_ENDPOINT"
 	if strings.HasSuffix(o.socket, "docker.sock") || strings.HasSuffix(o.socket, "podman.sock") {
 		endpointEnv = "DOCKER_HOST"
@@ -152,7 +204,7 @@ func buildK8sManifest(o k8sOptions) (*k8sManifest, error) {
 	hostPath := func(p string, t corev1.HostPathType) corev1.VolumeSource {
 		return corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: p, Type: &t}}
 	}
-	pod := corev1.PodSpec{
+	return corev1.PodSpec{
 		// Host PIDs: the PIDs the runtime reports, /proc/PID/ns to enter.
 		HostPID:                       true,
 		AutomountServiceAccountToken:  ptr(false), // ctrsh never calls the Kubernetes API
@@ -206,11 +258,12 @@ func buildK8sManifest(o k8sOptions) (*k8sManifest, error) {
 			{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
 		},
 	}
-	template := func() corev1.PodTemplateSpec {
-		return corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: annotations}, Spec: *pod.DeepCopy()}
-	}
+}
 
-	objs := []any{cm}
+// k8sWorkloads are a Job per node (--job) or one DaemonSet, each with a pod
+// from template.
+func k8sWorkloads(o k8sOptions, base, id string, meta func(string) metav1.ObjectMeta, template func() corev1.PodTemplateSpec) []any {
+	var objs []any
 	if o.job {
 		for _, node := range o.nodes {
 			t := template()
@@ -243,31 +296,7 @@ func buildK8sManifest(o k8sOptions) (*k8sManifest, error) {
 			},
 		})
 	}
-
-	kinds := "configmap,daemonset"
-	if o.job {
-		kinds = "configmap,job"
-	}
-	m := &k8sManifest{
-		RunID: id,
-		LogsCmd: fmt.Sprintf("kubectl logs -n %s -l %s=%s -c ctrsh --tail=-1 --max-log-requests=100",
-			shellQuote(o.namespace), labelRun, id),
-		Delete: fmt.Sprintf("kubectl delete -n %s %s -l %s=%s", shellQuote(o.namespace), kinds, labelRun, id),
-	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "# ctrsh fleet k8s: playbook %s (sha256 %s), run %s\n", pb.name, pb.sha, id)
-	fmt.Fprintf(&b, "# rows (JSON lines, with host):  %s\n", m.LogsCmd)
-	fmt.Fprintf(&b, "# remove:  %s\n", m.Delete)
-	for _, obj := range objs {
-		y, err := marshalObject(obj)
-		if err != nil {
-			return nil, err
-		}
-		b.WriteString("---\n")
-		b.Write(y)
-	}
-	m.YAML = b.Bytes()
-	return m, nil
+	return objs
 }
 
 // marshalObject prints a typed object as YAML without its status (the
