@@ -122,9 +122,25 @@ func (b *bench) startTop() error {
 		if strings.Count(out, "\n") >= b.topProcs+1 { // a header, the shell and its children
 			return nil
 		}
-		time.Sleep(time.Second)
+		time.Sleep(3 * time.Second) // docker top of thousands of processes is not free
 	}
 	return fmt.Errorf("%s: %d processes did not start within 5 minutes", topName, b.topProcs)
+}
+
+// remove removes a container, retrying for a while: the engine can give up
+// waiting for a kill of thousands of processes to be reported.
+func (b *bench) remove(name string) error {
+	var err error
+	for try := 0; try < 12; try++ {
+		if _, err = b.docker("rm", "-f", name); err == nil {
+			return nil
+		}
+		if out, ierr := b.docker("ps", "-aq", "--filter", "name=^"+name+"$"); ierr == nil && out == "" {
+			return nil
+		}
+		time.Sleep(5 * time.Second)
+	}
+	return err
 }
 
 // cleanup removes every container labelled ctrsh.bench=1, and no other.
@@ -133,7 +149,12 @@ func (b *bench) cleanup() {
 	if err != nil || ids == "" {
 		return
 	}
-	if _, err := b.docker(append([]string{"rm", "-f"}, strings.Fields(ids)...)...); err != nil {
-		fmt.Fprintf(os.Stderr, "ctrsh-bench: cleanup: %v\n", err)
+	if _, err := b.docker(append([]string{"rm", "-f"}, strings.Fields(ids)...)...); err == nil {
+		return
+	}
+	for _, id := range strings.Fields(ids) {
+		if err := b.remove(id); err != nil {
+			fmt.Fprintf(os.Stderr, "ctrsh-bench: cleanup: %v\n", err)
+		}
 	}
 }

@@ -132,9 +132,8 @@ func run(c config) error {
 	b.cleanup()
 	defer b.cleanup()
 	defer b.cleanupOnSignal()()
-	if err := b.measureAll(rep); err != nil {
-		return err
-	}
+	// What was measured is reported even when a step failed.
+	measureErr := b.measureAll(rep)
 	fillMarginal(rep.Rows)
 	rep.Elapsed = time.Since(start).Round(time.Second).String()
 	rep.Machine.LoadEnd = loadavg()
@@ -150,7 +149,7 @@ func run(c config) error {
 		}
 		fmt.Fprintf(os.Stderr, "ctrsh-bench: wrote %s\n", c.jsonPath)
 	}
-	return nil
+	return measureErr
 }
 
 // measureAll writes the log, then grows the number of running containers
@@ -179,10 +178,10 @@ func (b *bench) measureAll(rep *Report) error {
 		}
 		rep.Rows = append(rep.Rows, b.measureOps(append(b.otherOps(), b.logOps(since, until)...))...)
 		rows, err := b.measureTop()
+		rep.Rows = append(rep.Rows, rows...)
 		if err != nil {
 			return err
 		}
-		rep.Rows = append(rep.Rows, rows...)
 		if b.events && (b.only == "" || strings.Contains("events", b.only)) {
 			b.progress("measuring the delay of events")
 			if rep.Events, err = b.eventLatency("ctrsh-bench-0", 2*b.rounds); err != nil {
@@ -205,10 +204,8 @@ func (b *bench) measureTop() ([]Row, error) {
 		return nil, err
 	}
 	rows := b.measureOps([]op{o})
-	if _, err := b.docker("rm", "-f", topName); err != nil {
-		return nil, err
-	}
-	return rows, nil
+	b.progress("removing the container of %d processes", b.topProcs)
+	return rows, b.remove(topName)
 }
 
 // measureOps measures the wanted ops; one that fails makes a row saying so,
