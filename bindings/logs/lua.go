@@ -78,6 +78,9 @@ func checkOptions(L *lua.LState, n int) (Options, bool) {
 
 // open asks the engine and pushes the iterator and its close function.
 func open(L *lua.LState, c *docker.Container, o Options, stamps bool) int {
+	if sc, lf, ok := openScan(c, o); ok {
+		return pushScan(L, c, sc, lf, stamps)
+	}
 	// The engine's reader ends with the statement (or close()).
 	ctx := luax.Ctx(L)
 	rc, tty, err := openLogs(ctx, c, o)
@@ -109,6 +112,38 @@ func open(L *lua.LState, c *docker.Container, o Options, stamps bool) int {
 		return Table(L, l, stamps)
 	})
 	return s.Push(L)
+}
+
+// pushScan pushes the iterator over a scan of c's log files and its close
+// function. The lines come in batches (a chunk's at a time): one channel
+// receive for many lines.
+func pushScan(L *lua.LState, c *docker.Container, sc *scan, lf *logFiles, stamps bool) int {
+	subject := c.Subject()
+	s := luax.NewStream(L, 4, func(sink *luax.Sink[[]Line]) error {
+		if err := sc.read(sink.Context(), lf, sink.Send); err != nil && sink.Context().Err() == nil {
+			return fmt.Errorf("%s: logs: %w", subject, err)
+		}
+		return sink.Context().Err()
+	}, nil)
+	var batch []Line
+	L.Push(luax.Function(L, "iterator", func(L *lua.LState) int {
+		for len(batch) == 0 {
+			b, ok, err := s.Next(L)
+			if err != nil {
+				L.RaiseError("%s", err.Error())
+			}
+			if !ok {
+				L.Push(lua.LNil)
+				return 1
+			}
+			batch = b
+		}
+		L.Push(Table(L, &batch[0], stamps))
+		batch = batch[1:]
+		return 1
+	}))
+	L.Push(s.CloseFunc(L))
+	return 2
 }
 
 // Table is the Lua form of a line; with stamps the line starts with its
