@@ -35,7 +35,7 @@ type scan struct {
 	// resetSince: since is judged until a message reaches it, then no
 	// more (Docker 24 on); else every message is judged.
 	resetSince bool
-	chunk  int64
+	chunk      int64
 }
 
 // rec is one message a chunk hands to the merge: every message when the
