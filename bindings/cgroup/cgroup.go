@@ -171,7 +171,7 @@ func (c *Cgroup) read(ctrl, name string) (data []byte, ok bool, err error) {
 	if !mounted {
 		return nil, false, nil
 	}
-	b, err := os.ReadFile(filepath.Join(d, name))
+	b, err := readFile(filepath.Join(d, name))
 	if err == nil {
 		return b, true, nil
 	}

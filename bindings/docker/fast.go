@@ -15,10 +15,9 @@ import (
 )
 
 // statTargets lists the running containers matching filters with one
-// engine call (no inspect per container), and finds a process of each in
-// one pass over /proc/*/cgroup. A container whose processes were not seen
-// (it is starting) is inspected instead. When the engine does not answer,
-// the running containers are those of its state on disk.
+// engine call (no inspect per container); ReadStats finds each one's
+// cgroup from its id. When the engine does not answer, the running
+// containers are those of its state on disk.
 func statTargets(ctx context.Context, e *Engine, root string, filters map[string][]string) ([]StatTarget, error) {
 	f := client.Filters{}
 	for k, vs := range filters {
@@ -45,25 +44,9 @@ func statTargets(ctx context.Context, e *Engine, root string, filters map[string
 	if err != nil {
 		return nil, fmt.Errorf("docker containers: %w", e.Err(err))
 	}
-	fs, err := proc.NewFS(root)
-	if err != nil {
-		return nil, err
-	}
-	pids, err := fs.ContainerPIDs(ctx)
-	if err != nil {
-		return nil, err
-	}
 	targets := make([]StatTarget, 0, len(res.Items))
 	for _, s := range res.Items {
-		t := StatTarget{ID: s.ID, Name: summaryName(s), PID: pids[s.ID]}
-		if t.PID == 0 {
-			c, err := lookupEngine(ctx, e, s.ID)
-			if err != nil || c.PID <= 0 {
-				continue // gone or stopped since the list
-			}
-			t.PID = c.PID
-		}
-		targets = append(targets, t)
+		targets = append(targets, StatTarget{ID: s.ID, Name: summaryName(s)})
 	}
 	return targets, nil
 }
@@ -131,8 +114,48 @@ func withChildren(root string, pids []int) []int {
 }
 
 // StatTargets lists the running containers that ReadStats can read, as
-// docker.stats does: one container list and one pass over /proc (the
-// journal's sampler uses it).
+// docker.stats does (one container list), each with its init's PID (from
+// its cgroup, found from its id; one pass over /proc for those not found
+// so): the journal's sampler uses it.
 func StatTargets(ctx context.Context, e *Engine, root string, filters map[string][]string) ([]StatTarget, error) {
-	return statTargets(ctx, e, root, filters)
+	targets, err := statTargets(ctx, e, root, filters)
+	if err != nil {
+		return nil, err
+	}
+	return withPIDs(ctx, root, targets), nil
+}
+
+// withPIDs sets the PID of each target that has none from its cgroup,
+// else from one pass over /proc; targets with neither are left out.
+func withPIDs(ctx context.Context, root string, targets []StatTarget) []StatTarget {
+	ms, err := cgroup.CachedMounts(root)
+	missing := false
+	for i := range targets {
+		t := &targets[i]
+		if t.PID > 0 || err != nil {
+			continue
+		}
+		if cg, err := ms.ForContainer(t.ID); err == nil {
+			t.PID, _ = cg.InitProc()
+		}
+		missing = missing || t.PID <= 0
+	}
+	if missing || err != nil {
+		var pids map[string]int
+		if fs, err := proc.NewFS(root); err == nil {
+			pids, _ = fs.ContainerPIDs(ctx)
+		}
+		for i := range targets {
+			if targets[i].PID <= 0 {
+				targets[i].PID = pids[targets[i].ID]
+			}
+		}
+	}
+	kept := targets[:0]
+	for _, t := range targets {
+		if t.PID > 0 {
+			kept = append(kept, t)
+		}
+	}
+	return kept
 }

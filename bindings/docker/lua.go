@@ -22,7 +22,7 @@ var funcs = []luax.Func{
 	{Name: "info", Doc: "docker.info() --> {server_version, api_version, cgroup_driver, cgroup_version, containers, running, paused, stopped, images, ...} | nil, err", Fn: luaInfo},
 	{Name: "containers", Doc: `docker.containers{all=false, filters={label=, status=, name=, id=, ancestor=, ...}} --> array of Container | nil, err  (docker ps semantics; a filter value is a string or an array)`, Fn: luaContainers},
 	{Name: "container", Doc: "docker.container(ref) --> Container | nil, err  (ref: name, id, or unique id prefix)", Fn: luaContainer},
-	{Name: "stats", Doc: "docker.stats{interval=0, filters=} --> array of {id, name, memory, cpu, pids, io, net} for running containers | nil, err  (one interval shared by all)", Fn: luaStats},
+	{Name: "stats", Doc: `docker.stats{interval=0, filters=, fields=} --> array of {id, name, memory, cpu, pids, net} for running containers | nil, err  (one interval shared by all; by default what docker stats shows: memory {usage, working_set, limit}, cpu {usage_ns}, pids {current}, net; fields={"memory", "cpu", "pids", "io", "net"} or "all" reads those groups in full, as c:stats)`, Fn: luaStats},
 }
 
 // Loader is the docker module's loader for L.PreloadModule.
@@ -453,8 +453,9 @@ func luaCStats(L *lua.LState) int {
 }
 
 func luaStats(L *lua.LState) int {
-	o, interval := checkInterval(L, 1, "filters")
+	o, interval := checkInterval(L, 1, "filters", "fields")
 	filters := CheckFilters(L, o, "filters")
+	fields := checkStatFields(L, o)
 	e, err := engineFor(L)
 	if err != nil {
 		return luax.Fail(L, err)
@@ -465,7 +466,7 @@ func luaStats(L *lua.LState) int {
 		return luax.Fail(L, err)
 	}
 	stop := luax.GetEnv(L).Progress.Wait(fmt.Sprintf("docker.stats: %d containers", len(targets)), interval)
-	stats, errs := ReadStats(luax.Ctx(L), luax.HostRoot(L), targets, interval)
+	stats, errs := ReadStatsOf(luax.Ctx(L), luax.HostRoot(L), targets, interval, fields)
 	stop()
 	luax.CheckCancel(L)
 	t := L.CreateTable(len(stats), 0)
@@ -477,6 +478,36 @@ func luaStats(L *lua.LState) int {
 	}
 	L.Push(t)
 	return 1
+}
+
+// statGroups are the names docker.stats' fields option takes.
+var statGroups = map[string]func(*StatFields){
+	"memory": func(f *StatFields) { f.Memory = true },
+	"cpu":    func(f *StatFields) { f.CPU = true },
+	"pids":   func(f *StatFields) { f.Pids = true },
+	"io":     func(f *StatFields) { f.IO = true },
+	"net":    func(f *StatFields) { f.Net = true },
+}
+
+// checkStatFields reads docker.stats' fields option: the groups to read in
+// full ("memory", "cpu", "pids", "io", "net", or "all"); without it,
+// BriefStats.
+func checkStatFields(L *lua.LState, o *luax.Options) StatFields {
+	if !o.Has("fields") {
+		return BriefStats
+	}
+	var f StatFields
+	for _, name := range o.Strings("fields") {
+		if name == "all" {
+			return FullStats
+		}
+		set, ok := statGroups[name]
+		if !ok {
+			L.ArgError(o.N, fmt.Sprintf("option \"fields\": unknown field %q (memory, cpu, pids, io, net, all)", name))
+		}
+		set(&f)
+	}
+	return f
 }
 
 // checkCommand reads a command: an array of strings, or a string split on

@@ -7,11 +7,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ctrsh/ctrsh/bindings/cgroup"
+	"github.com/ctrsh/ctrsh/bindings/proc"
 )
 
 // Stats is one container's figures, read from its cgroup and its network
@@ -144,93 +148,171 @@ func readHostCPU(root string) (hostCPU, error) {
 	return h, nil
 }
 
-// StatTarget is what ReadStats needs of a container.
+// StatTarget is what ReadStats needs of a container: its id (its cgroup
+// is found from it, see cgroup.ForContainer) or a process of it, or its
+// cgroup itself.
 type StatTarget struct {
 	ID, Name string
-	PID      int
+	PID      int            // a process of it; 0: the first of its cgroup.procs
+	Cgroup   *cgroup.Cgroup // nil: found from ID, else from PID
 }
 
-// ReadStats reads the stats of every target below host root. With interval
-// > 0 it reads every cgroup's CPU time, sleeps once, and reads everything
-// again, so CPUPercent costs one interval for all targets together. A
-// target whose process is gone gets an error in errs at its index.
+// StatFields selects what ReadStats reads: each group of figures, in full
+// (the files c:stats reads) or Brief (what docker stats shows: memory
+// usage, limit and working set; CPU time; the current PID count; the
+// network counters).
+type StatFields struct {
+	Memory, CPU, Pids, IO, Net bool
+	Brief                      bool
+}
+
+var (
+	// FullStats is every figure (c:stats).
+	FullStats = StatFields{Memory: true, CPU: true, Pids: true, IO: true, Net: true}
+	// BriefStats is docker.stats' default: what docker stats shows.
+	BriefStats = StatFields{Memory: true, CPU: true, Pids: true, Net: true, Brief: true}
+)
+
+// ReadStats reads the full stats of every target below host root (see
+// ReadStatsOf).
 func ReadStats(ctx context.Context, root string, targets []StatTarget, interval time.Duration) ([]*Stats, []error) {
+	return ReadStatsOf(ctx, root, targets, interval, FullStats)
+}
+
+// ReadStatsOf reads the figures fields selects of every target below host
+// root, spread over the CPUs. With interval > 0 it reads every cgroup's
+// CPU time, sleeps once, and reads everything again, so CPUPercent costs
+// one interval for all targets together. A target whose cgroup is gone
+// gets an error in errs at its index.
+func ReadStatsOf(ctx context.Context, root string, targets []StatTarget, interval time.Duration, fields StatFields) ([]*Stats, []error) {
 	out := make([]*Stats, len(targets))
 	errs := make([]error, len(targets))
-	cgs := make([]*cgroup.Cgroup, len(targets))
-	ms, err := cgroup.ReadMounts(root)
-	if err != nil {
+	fail := func(err error) ([]*Stats, []error) {
 		for i := range errs {
 			errs[i] = err
 		}
 		return out, errs
 	}
-	for i, t := range targets {
-		subject := fmt.Sprintf("container %q", t.Name)
-		if t.PID <= 0 {
-			errs[i] = fmt.Errorf("%s: not running", subject)
-			continue
-		}
-		cg, err := ms.ForPID(t.PID)
-		if err != nil {
-			errs[i] = fmt.Errorf("%s: %w", subject, err)
-			continue
-		}
-		cgs[i] = cg
+	cgs, err := statCgroups(ctx, root, targets, errs)
+	if err != nil {
+		return fail(err)
 	}
 	var before []*uint64
-	var host0 hostCPU
+	var host0, host1 hostCPU
 	if interval > 0 {
+		fields.CPU = true
 		if host0, err = readHostCPU(root); err != nil {
-			for i := range errs {
-				errs[i] = err
-			}
-			return out, errs
+			return fail(err)
 		}
 		before = make([]*uint64, len(targets))
-		for i, cg := range cgs {
-			if cg == nil {
-				continue
+		parallel(len(cgs), func(i int) {
+			if cgs[i] != nil {
+				if cpu, err := cgs[i].CPUBrief(); err == nil {
+					before[i] = cpu.UsageNs
+				}
 			}
-			if cpu, err := cg.CPU(); err == nil {
-				before[i] = cpu.UsageNs
-			}
-		}
+		})
 		select {
 		case <-ctx.Done():
-			for i := range errs {
-				errs[i] = ctx.Err()
-			}
-			return out, errs
+			return fail(ctx.Err())
 		case <-time.After(interval):
 		}
-	}
-	var host1 hostCPU
-	if interval > 0 {
 		if host1, err = readHostCPU(root); err != nil {
-			for i := range errs {
-				errs[i] = err
-			}
-			return out, errs
+			return fail(err)
 		}
 	}
-	for i, cg := range cgs {
-		if cg == nil {
-			continue
+	parallel(len(cgs), func(i int) {
+		if cgs[i] == nil {
+			return
 		}
 		t := targets[i]
-		s, err := readOne(root, cg, t)
+		s, err := readOne(root, cgs[i], t, fields)
 		if err != nil {
 			errs[i] = fmt.Errorf("container %q: %w", t.Name, err)
-			continue
+			return
 		}
 		if interval > 0 && before[i] != nil && s.CPU != nil && s.CPU.UsageNs != nil {
 			p := cpuPercent(*before[i], *s.CPU.UsageNs, host0, host1)
 			s.CPUPercent = &p
 		}
 		out[i] = s
-	}
+	})
 	return out, errs
+}
+
+// statCgroups finds the cgroup of each target: its own, else from its id,
+// else from its PID. Targets found by neither are looked for in one pass
+// over /proc. The error of a target not found is set in errs.
+func statCgroups(ctx context.Context, root string, targets []StatTarget, errs []error) ([]*cgroup.Cgroup, error) {
+	ms, err := cgroup.CachedMounts(root)
+	if err != nil {
+		return nil, err
+	}
+	cgs := make([]*cgroup.Cgroup, len(targets))
+	var missing atomic.Bool
+	parallel(len(targets), func(i int) {
+		t := targets[i]
+		switch {
+		case t.Cgroup != nil:
+			cgs[i] = t.Cgroup
+			return
+		case t.PID > 0:
+			cgs[i], errs[i] = ms.ForPID(t.PID)
+		default:
+			cgs[i], errs[i] = ms.ForContainer(t.ID)
+		}
+		if errs[i] != nil {
+			missing.Store(true)
+		}
+	})
+	if !missing.Load() {
+		return cgs, nil
+	}
+	var pids map[string]int
+	if fs, err := proc.NewFS(root); err == nil {
+		pids, _ = fs.ContainerPIDs(ctx)
+	}
+	for i, t := range targets {
+		if errs[i] == nil {
+			continue
+		}
+		subject := fmt.Sprintf("container %q", t.Name)
+		pid := pids[t.ID]
+		if pid <= 0 {
+			errs[i] = fmt.Errorf("%s: not running", subject)
+			continue
+		}
+		if cgs[i], errs[i] = ms.ForPID(pid); errs[i] != nil {
+			errs[i] = fmt.Errorf("%s: %w", subject, errs[i])
+		}
+		targets[i].PID = pid
+	}
+	return cgs, nil
+}
+
+// parallel calls fn(i) for i in [0, n) on up to GOMAXPROCS goroutines.
+func parallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 || n < 4 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // cpuPercent is docker's formula: container delta over system delta, times
@@ -246,28 +328,64 @@ func cpuPercent(cpu0, cpu1 uint64, h0, h1 hostCPU) float64 {
 	return float64(cpu1-cpu0) / float64(h1.totalNs-h0.totalNs) * float64(online) * 100
 }
 
-func readOne(root string, cg *cgroup.Cgroup, t StatTarget) (*Stats, error) {
+func readOne(root string, cg *cgroup.Cgroup, t StatTarget, f StatFields) (*Stats, error) {
 	s := &Stats{ID: t.ID, Name: t.Name}
 	var err error
-	if s.Memory, err = cg.Memory(); err != nil {
+	read := func(brief, full func() error) {
+		switch {
+		case err != nil:
+		case f.Brief && brief != nil:
+			err = brief()
+		default:
+			err = full()
+		}
+	}
+	if f.Memory {
+		read(func() (e error) { s.Memory, e = cg.MemoryBrief(); return },
+			func() (e error) { s.Memory, e = cg.Memory(); return })
+	}
+	if f.CPU {
+		read(func() (e error) { s.CPU, e = cg.CPUBrief(); return },
+			func() (e error) { s.CPU, e = cg.CPU(); return })
+	}
+	if f.Pids {
+		read(func() (e error) { s.Pids, e = cg.PidsBrief(); return },
+			func() (e error) { s.Pids, e = cg.Pids(); return })
+	}
+	if f.IO {
+		read(nil, func() (e error) { s.IO, e = cg.IO(); return })
+	}
+	if err != nil {
 		return nil, err
 	}
-	if s.CPU, err = cg.CPU(); err != nil {
-		return nil, err
+	if f.Net {
+		if s.Net, err = readNet(root, cg, t.PID); err != nil {
+			return nil, err
+		}
 	}
-	if s.Pids, err = cg.Pids(); err != nil {
-		return nil, err
+	return s, nil
+}
+
+// readNet reads /proc/PID/net/dev of a process of the container: pid, or
+// the first process of its cgroup.
+func readNet(root string, cg *cgroup.Cgroup, pid int) (*NetDev, error) {
+	if pid <= 0 {
+		var err error
+		if pid, err = cg.FirstProc(); err != nil {
+			return nil, err
+		}
+		if pid <= 0 {
+			return nil, nil // no process (yet): no network namespace to read
+		}
 	}
-	if s.IO, err = cg.IO(); err != nil {
-		return nil, err
-	}
-	p := filepath.Join(root, "proc", strconv.Itoa(t.PID), "net", "dev")
-	b, err := os.ReadFile(p)
+	p := filepath.Join(root, "proc", strconv.Itoa(pid), "net", "dev")
+	var nd *NetDev
+	err := cgroup.WithFile(p, func(b []byte) (err error) {
+		nd, err = parseNetDev(b)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
-	if s.Net, err = parseNetDev(b); err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
-	}
-	return s, nil
+	return nd, nil
 }

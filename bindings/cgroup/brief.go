@@ -1,0 +1,148 @@
+package cgroup
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// The Brief reads are what docker stats shows, from as few files as that
+// takes (docker.stats' default): they fill only some fields of Memory, CPU
+// and Pids and leave the rest nil.
+
+// MemoryBrief reads memory usage, limit and working set (usage less
+// inactive file pages): v1 memory.usage_in_bytes, memory.limit_in_bytes
+// and memory.stat; v2 memory.current, memory.max and memory.stat.
+func (c *Cgroup) MemoryBrief() (*Memory, error) {
+	ctrl, usage, lim, inactive := "memory", "memory.usage_in_bytes", "memory.limit_in_bytes", []string{"total_inactive_file", "inactive_file"}
+	if c.Version == 2 {
+		ctrl, usage, lim, inactive = "", "memory.current", "memory.max", []string{"inactive_file"}
+	}
+	m := &Memory{}
+	var err error
+	if m.Usage, err = c.readUint(ctrl, usage); err != nil {
+		return nil, err
+	}
+	if m.Limit, m.Unlimited, err = c.readLimit(ctrl, lim); err != nil {
+		return nil, err
+	}
+	var in *uint64
+	err = c.with(ctrl, "memory.stat", func(b []byte) error {
+		for _, k := range inactive {
+			if v := kv(b, k); v >= 0 {
+				in = ptr(uint64(v))
+				return nil
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	m.WorkingSet = workingSet(m.Usage, in)
+	return m, nil
+}
+
+// CPUBrief reads the CPU time: v1 cpuacct.usage, v2 cpu.stat (usage,
+// user, system and throttling, one file).
+func (c *Cgroup) CPUBrief() (*CPU, error) {
+	if c.Version == 2 {
+		u := &CPU{}
+		err := c.with("", "cpu.stat", func(b []byte) error {
+			us := func(name string) *uint64 {
+				if v := kv(b, name); v >= 0 {
+					return ptr(uint64(v) * 1000)
+				}
+				return nil
+			}
+			u.UsageNs, u.UserNs, u.SystemNs, u.ThrottledNs = us("usage_usec"), us("user_usec"), us("system_usec"), us("throttled_usec")
+			return nil
+		})
+		return u, err
+	}
+	v, err := c.readUint("cpuacct", "cpuacct.usage")
+	if err != nil {
+		return nil, err
+	}
+	return &CPU{UsageNs: v}, nil
+}
+
+// PidsBrief reads pids.current.
+func (c *Cgroup) PidsBrief() (*Pids, error) {
+	v, err := c.readUint("pids", "pids.current")
+	if err != nil {
+		return nil, err
+	}
+	return &Pids{Current: v}, nil
+}
+
+// with hands the bytes of file name of the controller's directory to fn
+// (a pooled buffer fn must not keep); fn is not called when the kernel
+// does not have the file. The errors are read's.
+func (c *Cgroup) with(ctrl, name string, fn func([]byte) error) error {
+	d, mounted := c.Dir(ctrl)
+	if !mounted {
+		return nil
+	}
+	err := withFile(filepath.Join(d, name), fn)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		if _, serr := os.Stat(d); serr != nil {
+			return fmt.Errorf("cgroup %s: %w", c.Path, ErrNoCgroup)
+		}
+		return nil
+	case errors.Is(err, errNoDevice):
+		return nil
+	}
+	return fmt.Errorf("cgroup %s: %s: %w", c.Path, name, err)
+}
+
+// FirstProc is a process of the cgroup (the first line of its
+// cgroup.procs; the unified one on v2, the memory controller's on v1), 0
+// when it has none. The error wraps ErrNoCgroup when the cgroup is gone.
+func (c *Cgroup) FirstProc() (int, error) {
+	ctrl := "memory"
+	if c.Version == 2 {
+		ctrl = ""
+	}
+	pid := 0
+	err := c.with(ctrl, "cgroup.procs", func(b []byte) error {
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			b = b[:i]
+		}
+		if len(b) == 0 {
+			return nil
+		}
+		n, err := strconv.Atoi(string(b))
+		if err != nil {
+			return fmt.Errorf("cgroup %s: cgroup.procs: %w", c.Path, err)
+		}
+		pid = n
+		return nil
+	})
+	return pid, err
+}
+
+// InitProc is the container's first process among the cgroup's: the
+// lowest PID of its cgroup.procs (a container's init starts before the
+// processes it makes, and PIDs rise until they wrap around); 0 when it
+// has none.
+func (c *Cgroup) InitProc() (int, error) {
+	pids, err := c.Procs()
+	if err != nil {
+		return 0, err
+	}
+	low := 0
+	for _, p := range pids {
+		if low == 0 || p < low {
+			low = p
+		}
+	}
+	return low, nil
+}

@@ -1,0 +1,60 @@
+package cgroup
+
+import (
+	"io/fs"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// bufPool holds the buffers readFile reads into.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
+
+// readFile reads a small kernel file (a cgroup or /proc file) with one
+// open, as few reads as its size needs and a close: os.ReadFile also
+// stats it and registers it with the poller, which for these files only
+// costs system calls. The bytes are the caller's.
+func readFile(path string) ([]byte, error) {
+	var out []byte
+	err := withFile(path, func(b []byte) error {
+		out = append([]byte(nil), b...)
+		return nil
+	})
+	return out, err
+}
+
+// withFile reads path into a pooled buffer and hands it to fn, which must
+// not keep it. The errors are *fs.PathError, as os.ReadFile's.
+func withFile(path string, fn func([]byte) error) error {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
+	n := 0
+	for {
+		if n == len(buf) {
+			buf = append(buf, make([]byte, len(buf))...)
+			*bp = buf
+		}
+		m, err := unix.Read(fd, buf[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return &fs.PathError{Op: "read", Path: path, Err: err}
+		}
+		if m == 0 {
+			break
+		}
+		n += m
+	}
+	return fn(buf[:n])
+}
+
+// WithFile reads a small kernel file into a pooled buffer and hands it to
+// fn, which must not keep it (see withFile).
+func WithFile(path string, fn func([]byte) error) error { return withFile(path, fn) }
