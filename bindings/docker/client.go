@@ -9,10 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/moby/moby/client"
@@ -36,7 +38,8 @@ type Engine struct {
 
 	mu         sync.Mutex
 	negotiated bool
-	runtime    string // "docker" or "podman", learnt at negotiation
+	runtime    string      // "docker" or "podman", learnt at negotiation
+	podman     atomic.Bool // an answer came from Podman (sawResponse)
 
 	health   health // whether it answers (answer.go)
 	disk     diskState
@@ -119,11 +122,23 @@ func NewEngine(host string) (*Engine, error) {
 	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return dialer.DialContext(ctx, proto, addr)
 	}
-	cli, err := client.New(client.WithHost(host), client.WithDialContext(dial))
+	e := &Engine{Host: host, hostRoot: "/"}
+	cli, err := client.New(client.WithHost(host), client.WithDialContext(dial), client.WithHTTPResponseHook(e.sawResponse))
 	if err != nil {
 		return nil, fmt.Errorf("docker engine %s: %w", host, err)
 	}
-	return &Engine{Host: host, Client: cli, hostRoot: "/"}, nil
+	e.Client = cli
+	return e, nil
+}
+
+// sawResponse notes which engine answered from its headers: Podman's
+// Docker-compatible API sends Libpod-Api-Version (and "Server: Libpod/...")
+// with every answer, the ping's too, so no /version call is needed.
+func (e *Engine) sawResponse(resp *http.Response) {
+	if resp == nil || (resp.Header.Get("Libpod-Api-Version") == "" && !strings.HasPrefix(resp.Header.Get("Server"), "Libpod")) {
+		return
+	}
+	e.podman.Store(true)
 }
 
 // Negotiate pings the engine once (until it succeeds) to settle the API
@@ -140,20 +155,17 @@ func (e *Engine) Negotiate(ctx context.Context) error {
 		return err
 	}
 	e.runtime = "docker"
-	_ = e.call(ctx, CallTimeout, func(ctx context.Context) error {
-		v, err := e.ServerVersion(ctx, client.ServerVersionOptions{})
-		if err == nil && isPodman(v) {
-			e.runtime = "podman"
-		}
-		return err
-	})
+	if e.podman.Load() {
+		e.runtime = "podman"
+	}
 	e.negotiated = true
 	if e.runtime == "docker" {
 		// Remembered once for good (a short run may end before a background
-		// call returns), then kept up to date in the background.
-		if os.Geteuid() == 0 && strings.HasPrefix(e.Host, "unix://") && readRoots()[socketKey(e.Host)] == "" {
+		// call returns), then checked again in the background now and then.
+		switch rootsAge(e.Host) {
+		case rootUnknown:
 			e.rememberRoot()
-		} else {
+		case rootStale:
 			go e.rememberRoot()
 		}
 	}

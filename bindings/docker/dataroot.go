@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -80,10 +81,42 @@ func (e *Engine) rememberRoot() {
 	key := socketKey(e.Host)
 	roots := readRoots()
 	if roots[key] == root {
+		now := time.Now()
+		_ = os.Chtimes(rootsFile(), now, now) // checked: fresh for RootsRecheck
 		return
 	}
 	roots[key] = root
 	_ = writeRoots(roots)
+}
+
+// RootsRecheck is how long a remembered data root is taken as it is
+// before an engine is asked for it again (in the background), so that a
+// short run does not add an info call (tens of ms on a busy engine) to
+// its own.
+const RootsRecheck = 10 * time.Minute
+
+// What rootsAge says of the remembered data root of an engine.
+const (
+	rootFresh   = iota // remembered, checked within RootsRecheck
+	rootStale          // remembered, checked longer ago
+	rootUnknown        // not remembered (or not root, or not a local socket: ask in the background)
+)
+
+// rootsAge says whether the data root of host is remembered, and how long
+// ago it was checked. Off root or a local socket, nothing is remembered:
+// the engine is asked in the background as before.
+func rootsAge(host string) int {
+	if os.Geteuid() != 0 || !strings.HasPrefix(host, "unix://") {
+		return rootStale
+	}
+	if readRoots()[socketKey(host)] == "" {
+		return rootUnknown
+	}
+	fi, err := os.Stat(rootsFile())
+	if err != nil || time.Since(fi.ModTime()) > RootsRecheck {
+		return rootStale
+	}
+	return rootFresh
 }
 
 // readRoots reads the remembered data roots, through the checks ctrsh

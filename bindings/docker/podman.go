@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/moby/moby/client"
 )
 
 // Podman serves the Docker Engine API too (podman system service); ctrsh's
@@ -48,16 +47,6 @@ func isNotFound(err error) bool {
 		return false
 	}
 	return cerrdefs.IsNotFound(err) || strings.HasSuffix(strings.ToLower(err.Error()), ": no such container")
-}
-
-// isPodman says whether a /version answer is Podman's.
-func isPodman(v client.ServerVersionResult) bool {
-	for _, c := range v.Components {
-		if strings.Contains(c.Name, "Podman") {
-			return true
-		}
-	}
-	return false
 }
 
 // familiarImage is an image reference as Docker shows it: without the
