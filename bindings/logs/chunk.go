@@ -75,7 +75,8 @@ func (w *chunkWorker) read(j chunkJob) ([]byte, error) {
 func (w *chunkWorker) readAt(p part, from, to int64, keep int) ([]byte, error) {
 	need := keep + int(to-from)
 	if cap(w.buf) < need {
-		nb := make([]byte, need, max(need, 2*cap(w.buf)))
+		// Room for the end of a chunk's last line too (read on after it).
+		nb := make([]byte, need, max(need+need/8+128<<10, 2*cap(w.buf)))
 		copy(nb, w.buf[:keep])
 		w.buf = nb
 	}

@@ -1,9 +1,12 @@
 package logs_test
 
 import (
+	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ctrsh/ctrsh/fixtures/testengine"
 
@@ -40,6 +43,31 @@ func cliLines(t *testing.T, L *lua.LState) {
 	}))
 }
 
+// timeHelpers adds stamp_add(stamp, ns): the RFC 3339 time stamp (as
+// docker logs -t prints it) moved by ns nanoseconds, exactly (Lua's numbers
+// cannot hold a time to the nanosecond); and log_parts(path): how many
+// files the json-file log at path has (path, path.1, ...).
+func timeHelpers(t *testing.T, L *lua.LState) {
+	L.SetGlobal("stamp_add", L.NewFunction(func(L *lua.LState) int {
+		tm, err := time.Parse(time.RFC3339Nano, L.CheckString(1))
+		if err != nil {
+			L.ArgError(1, err.Error())
+		}
+		L.Push(lua.LString(tm.Add(time.Duration(L.CheckInt64(2))).UTC().Format(time.RFC3339Nano)))
+		return 1
+	}))
+	L.SetGlobal("log_parts", L.NewFunction(func(L *lua.LState) int {
+		path, n := L.CheckString(1), 1
+		for ; ; n++ {
+			if _, err := os.Stat(path + "." + strconv.Itoa(n)); err != nil {
+				break
+			}
+		}
+		L.Push(lua.LNumber(n))
+		return 1
+	}))
+}
+
 func TestLua(t *testing.T) {
-	luatest.Run(t, "testdata/*_test.lua", luatest.WithSetup(cliLines))
+	luatest.Run(t, "testdata/*_test.lua", luatest.WithSetup(cliLines), luatest.WithSetup(timeHelpers))
 }

@@ -65,6 +65,45 @@ function TestSinceUntilAndTimestamps()
   assert.eq(collect("stdout", c:logs{tail = 4, timestamps = true}), cli("logs -t --tail 4 " .. c.id, "stdout"))
 end
 
+-- since and until at the edges, on a log the engine rotated: read from the
+-- files by binary search, the lines must be the docker CLI's.
+function TestSinceUntilEdgesAcrossRotation()
+  local id = engine.run("--log-opt", "max-size=4k", "--log-opt", "max-file=20", engine.busybox, "sh", "-c",
+    "seq 1 300 | awk '{ print \"out \" $1; if ($1 % 3 == 0) print \"err \" $1 > \"/dev/stderr\" }'")
+  engine.docker("wait", id)
+  local c = assert(docker.container(id))
+  local path = cli("inspect -f '{{.LogPath}}' " .. id, "stdout")[1]
+  assert.truthy(log_parts(path) >= 4, "files of the log: " .. log_parts(path))
+  -- every line's time stamp, oldest first, as the CLI prints them
+  local stamps = {}
+  for _, l in ipairs(cli("logs -t " .. id, "stdout")) do stamps[#stamps + 1] = l:match("^(%S+) ") end
+  assert.eq(#stamps, 300)
+  local first, last = stamps[1], stamps[#stamps]
+  local cases = {
+    {"on a line, in the oldest file", stamps[2], stamps[40]},
+    {"on a line, across rotations", stamps[30], stamps[270]},
+    {"between two lines", stamp_add(stamps[100], 1), stamp_add(stamps[200], -1)},
+    {"until on a line", nil, stamps[150]},
+    {"since on a line", stamps[250], nil},
+    {"before the first", stamp_add(first, -3600e9), stamps[10]},
+    {"after the last", stamp_add(last, 1), nil},
+    {"all, from before the first to after the last", stamp_add(first, -1), stamp_add(last, 3600e9)},
+    {"until before the first", nil, stamp_add(first, -1)},
+    {"since after until", stamps[200], stamps[100]},
+    {"one line", stamps[123], stamps[123]},
+  }
+  for _, case in ipairs(cases) do
+    local name, since, till = case[1], case[2], case[3]
+    local args = ""
+    if since then args = args .. "--since " .. since .. " " end
+    if till then args = args .. "--until " .. till .. " " end
+    for _, stream in ipairs{"stdout", "stderr"} do
+      local got = collect(stream, c:logs{since = since, ["until"] = till, timestamps = true})
+      assert.eq(got, cli("logs -t " .. args .. id, stream), name .. " (" .. stream .. ")")
+    end
+  end
+end
+
 function TestLongLinesAndBinary()
   -- A 200,000-byte line: the engine stores it in 16 KiB parts, read back as one line.
   local id = engine.run(engine.busybox, "sh", "-c", "head -c 200000 /dev/zero | tr '\\0' a; echo; echo tail")
