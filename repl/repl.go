@@ -134,7 +134,7 @@ func (s *shell) newReadline(in io.ReadCloser, complete readline.AutoCompleter) (
 	rlcfg.Stdin = stdin
 	isTerm := false
 	if f, ok := in.(interface{ Fd() uintptr }); ok {
-		isTerm = isTerminal(int(f.Fd()))
+		isTerm = luax.IsTerminal(f)
 		setTerminal(rlcfg, int(f.Fd()), isTerm)
 	}
 	if f, ok := s.stdout.(interface{ Fd() uintptr }); ok {
@@ -402,11 +402,6 @@ func prepareHistory(path string) error {
 		return err
 	}
 	return f.Close()
-}
-
-func isTerminal(fd int) bool {
-	_, err := unix.IoctlGetTermios(fd, unix.TCGETS)
-	return err == nil
 }
 
 // setTerminal points readline's terminal handling at fd instead of the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -510,62 +509,13 @@ func checkStatFields(L *lua.LState, o *luax.Options) StatFields {
 	return f
 }
 
-// checkCommand reads a command: an array of strings, or a string split on
-// spaces.
-func checkCommand(L *lua.LState, n int) []string {
-	var argv []string
-	switch v := L.Get(n).(type) {
-	case lua.LString:
-		argv = strings.Fields(string(v))
-	case *lua.LTable:
-		var err error
-		if argv, err = luax.StringList(v); err != nil {
-			L.ArgError(n, err.Error())
-		}
-	default:
-		L.ArgError(n, "string or table expected, got "+typeName(L, n))
-	}
-	if len(argv) == 0 {
-		L.ArgError(n, "empty command")
-	}
-	return argv
-}
-
-func typeName(L *lua.LState, n int) string {
-	if n > L.GetTop() {
-		return "no value"
-	}
-	return L.Get(n).Type().String()
-}
-
-// checkEnv reads env: an array of "KEY=VALUE" or a table {KEY="VALUE"}.
-func checkEnv(L *lua.LState, o *luax.Options) []string {
-	t := o.TableOpt("env")
-	if t == nil {
-		return nil
-	}
-	if t.Len() > 0 {
-		list, err := luax.StringList(t)
-		if err != nil {
-			L.ArgError(o.N, fmt.Sprintf("option \"env\": %v", err))
-		}
-		return list
-	}
-	var out []string
-	t.ForEach(func(k, v lua.LValue) {
-		out = append(out, k.String()+"="+v.String())
-	})
-	sort.Strings(out)
-	return out
-}
-
 func luaExec(L *lua.LState) int {
 	c := Check(L, 1)
-	argv := checkCommand(L, 2)
+	argv := luax.CheckCommand(L, 2)
 	o := luax.CheckOptions(L, 3, "user", "env", "workdir", "tty", "stdin", "timeout")
 	eo := ExecOptions{
 		User:     o.String("user", ""),
-		Env:      checkEnv(L, o),
+		Env:      o.Env("env"),
 		Workdir:  o.String("workdir", ""),
 		TTY:      o.Bool("tty", false),
 		HostRoot: luax.HostRoot(L),
@@ -657,7 +607,7 @@ func luaKill(L *lua.LState) int {
 		}
 		signal = fmt.Sprintf("%d", n)
 	default:
-		L.ArgError(2, "string or number expected, got "+typeName(L, 2))
+		L.ArgError(2, "string or number expected, got "+luax.TypeName(L, 2))
 	}
 	done, err := luax.Audit(L, "kill", c.Subject(), map[string]any{"id": c.ID, "signal": signal})
 	if err != nil {

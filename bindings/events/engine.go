@@ -54,12 +54,12 @@ func (src *engineSource) Connect(ctx context.Context, since int64) (*Conn, error
 	ctx, cancel := context.WithCancel(ctx)
 	opts := client.EventsListOptions{Filters: src.filters}
 	if since != 0 {
-		opts.Since = nanoString(since)
+		opts.Since = docker.APITimestamp(since)
 	}
 	podman := src.e.Runtime() == "podman"
 	if !src.o.Until.IsZero() && !podman {
 		// (Podman answers a since+until window with nothing: see podman.go.)
-		opts.Until = nanoString(src.o.Until.UnixNano())
+		opts.Until = docker.APITimestamp(src.o.Until.UnixNano())
 	}
 	res := src.e.Events(ctx, opts)
 	// Events returns once the engine answered (or failed): a failure is

@@ -8,7 +8,6 @@ package events
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"sort"
 	"strconv"
@@ -144,11 +143,6 @@ func (s *Subscription) connect(since int64) error {
 	}
 	s.conn = conn
 	return nil
-}
-
-// nanoString formats Unix nanoseconds as the API's "seconds.nanoseconds".
-func nanoString(ns int64) string {
-	return fmt.Sprintf("%d.%09d", ns/1e9, ns%1e9)
 }
 
 func contains(list []string, s string) bool {

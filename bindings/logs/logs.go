@@ -49,10 +49,10 @@ func Open(ctx context.Context, c *docker.Container, o Options) (io.ReadCloser, e
 		lo.Tail = strconv.Itoa(o.Tail)
 	}
 	if !o.Since.IsZero() {
-		lo.Since = nanoString(o.Since)
+		lo.Since = docker.APITimestamp(o.Since.UnixNano())
 	}
 	if !o.Until.IsZero() {
-		lo.Until = nanoString(o.Until)
+		lo.Until = docker.APITimestamp(o.Until.UnixNano())
 	}
 	e := c.Engine()
 	r, err := e.Open(ctx, func(ctx context.Context) (io.ReadCloser, error) {
@@ -62,11 +62,6 @@ func Open(ctx context.Context, c *docker.Container, o Options) (io.ReadCloser, e
 		return nil, e.ContainerErr(c.Subject(), fmt.Errorf("logs: %w", err))
 	}
 	return r, nil
-}
-
-func nanoString(t time.Time) string {
-	ns := t.UnixNano()
-	return fmt.Sprintf("%d.%09d", ns/1e9, ns%1e9)
 }
 
 // Reader reads the lines of a logs stream: multiplexed (8-byte frame

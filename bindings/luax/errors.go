@@ -25,8 +25,9 @@ func Failf(L *lua.LState, format string, args ...any) int {
 	return Fail(L, fmt.Errorf(format, args...))
 }
 
-// typeName is the Lua type of argument n, "no value" when absent.
-func typeName(L *lua.LState, n int) string {
+// TypeName is the Lua type of argument n, "no value" when absent, as
+// Lua's own "bad argument" messages name it.
+func TypeName(L *lua.LState, n int) string {
 	if n > L.GetTop() {
 		return "no value"
 	}

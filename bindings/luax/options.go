@@ -29,7 +29,7 @@ func CheckOptions(L *lua.LState, n int, allowed ...string) *Options {
 	case *lua.LTable:
 		o.Table = v
 	default:
-		L.ArgError(n, "table expected, got "+typeName(L, n))
+		L.ArgError(n, "table expected, got "+TypeName(L, n))
 	}
 	if o.Table == nil {
 		return o
@@ -150,7 +150,7 @@ func Integer(v lua.LNumber) (int, bool) {
 func CheckInteger(L *lua.LState, n int) int {
 	v, ok := L.Get(n).(lua.LNumber)
 	if !ok {
-		L.ArgError(n, "integer expected, got "+typeName(L, n))
+		L.ArgError(n, "integer expected, got "+TypeName(L, n))
 	}
 	i, ok := Integer(v)
 	if !ok {

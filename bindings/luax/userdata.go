@@ -100,7 +100,7 @@ func (t *Type) Check(L *lua.LState, n int) any {
 	if ok && ud.Metatable == L.GetTypeMetatable(t.Name) {
 		return ud.Value
 	}
-	L.ArgError(n, t.Name+" expected, got "+typeName(L, n))
+	L.ArgError(n, t.Name+" expected, got "+TypeName(L, n))
 	return nil
 }
 

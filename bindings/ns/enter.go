@@ -6,14 +6,10 @@ package ns
 
 import (
 	"fmt"
-	"io"
-	"os"
-	"sort"
 	"strconv"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
-	"golang.org/x/sys/unix"
 
 	"github.com/ctrsh/ctrsh/bindings/luax"
 )
@@ -59,65 +55,9 @@ func checkTarget(L *lua.LState, n int) (t Target, failed int) {
 		}
 		return t, 0
 	default:
-		L.ArgError(n, "number or string expected, got "+typeName(L, n))
+		L.ArgError(n, "number or string expected, got "+luax.TypeName(L, n))
 		return Target{}, 0
 	}
-}
-
-func typeName(L *lua.LState, n int) string {
-	if n > L.GetTop() {
-		return "no value"
-	}
-	return L.Get(n).Type().String()
-}
-
-// checkCommand reads cmd: a string split on white space, or an array.
-func checkCommand(L *lua.LState, n int) []string {
-	var argv []string
-	switch v := L.Get(n).(type) {
-	case lua.LString:
-		argv = strings.Fields(string(v))
-	case *lua.LTable:
-		list, err := luax.StringList(v)
-		if err != nil {
-			L.ArgError(n, "array of strings expected: "+err.Error())
-		}
-		argv = list
-	default:
-		L.ArgError(n, "string or array expected, got "+typeName(L, n))
-	}
-	if len(argv) == 0 {
-		L.ArgError(n, "empty command")
-	}
-	return argv
-}
-
-// envOption reads env= as {KEY="value"} or {"KEY=value"}.
-func envOption(o *luax.Options) []string {
-	t := o.TableOpt("env")
-	if t == nil {
-		return nil
-	}
-	var out []string
-	t.ForEach(func(k, v lua.LValue) {
-		switch k := k.(type) {
-		case lua.LNumber:
-			out = append(out, v.String())
-		case lua.LString:
-			out = append(out, string(k)+"="+v.String())
-		}
-	})
-	sort.Strings(out)
-	return out
-}
-
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
 }
 
 func luaEnter(L *lua.LState) int {
@@ -144,7 +84,7 @@ func luaRun(L *lua.LState) int {
 // process).
 func EnterLua(L *lua.LState, t Target, n int) int {
 	pid, subject := t.PID, t.Subject
-	argv := checkCommand(L, n)
+	argv := luax.CheckCommand(L, n)
 	o := luax.CheckOptions(L, n+1, "ns", "join_cgroup", "workdir", "user", "env", "capture", "stdin", "allow_host")
 	env := luax.GetEnv(L)
 	eo := EnterOptions{
@@ -152,18 +92,18 @@ func EnterLua(L *lua.LState, t Target, n int) int {
 		JoinCgroup: o.Bool("join_cgroup", false),
 		Workdir:    o.String("workdir", ""),
 		User:       o.String("user", ""),
-		Env:        envOption(o),
+		Env:        o.Env("env"),
 		AllowHost:  o.Bool("allow_host", false),
 		Pidfd:      t.Pidfd,
 	}
 	stdin := o.String("stdin", "")
 	// Interactive when nothing asks for capture and a person is at a terminal.
-	interactive := !o.Has("capture") && !o.Has("stdin") && env.Interactive && isTerminal(env.Stdin)
+	interactive := !o.Has("capture") && !o.Has("stdin") && env.Interactive && luax.IsTerminal(env.Stdin)
 	eo.Capture = o.Bool("capture", !interactive)
 	switch {
 	case eo.Capture || o.Has("stdin"):
 		eo.Stdin = strings.NewReader(stdin)
-	case isTerminal(env.Stdin):
+	case luax.IsTerminal(env.Stdin):
 		eo.Stdin = env.Stdin
 	}
 	if !eo.Capture {

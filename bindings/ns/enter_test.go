@@ -110,6 +110,8 @@ func TestEnterLua(t *testing.T) {
 		assert(not ok and e:find("bad argument #2 to .*%(string or array expected, got number%)"), e)
 		ok, e = pcall(ns.enter, PID, "true", {bogus = 1})
 		assert(not ok and e:find('unknown option "bogus"'), e)
+		ok, e = pcall(ns.enter, PID, "true", {env = {A = false}})
+		assert(not ok and e:find('option "env": key "A": string or number expected, got boolean', 1, true), e)
 		ok, e = pcall(ns.enter, {}, "true")
 		assert(not ok and e:find("bad argument #1 to .*number or string expected, got table"), e)
 		-- not captured and no terminal: output goes to the state's stdout

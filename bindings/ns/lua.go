@@ -89,7 +89,7 @@ func luaSame(L *lua.LState) int {
 			kinds = []string{}
 		}
 	default:
-		L.ArgError(3, "string or array expected, got "+typeName(L, 3))
+		L.ArgError(3, "string or array expected, got "+luax.TypeName(L, 3))
 	}
 	a, failed := checkPIDTarget(L, 1)
 	if failed != 0 {

@@ -80,16 +80,10 @@ func luaTop(L *lua.LState) int {
 func terminal(env *luax.Env) (*os.File, *os.File, bool) {
 	in, ok1 := env.Stdin.(*os.File)
 	out, ok2 := luax.File(env.Stdout)
-	if !ok1 || !ok2 || !IsTerminal(in) || !IsTerminal(out) {
+	if !ok1 || !ok2 || !luax.IsTerminal(in) || !luax.IsTerminal(out) {
 		return nil, nil, false
 	}
 	return in, out, true
-}
-
-// IsTerminal reports whether f is a terminal.
-func IsTerminal(f *os.File) bool {
-	_, err := unixIsTerminal(int(f.Fd()))
-	return err == nil
 }
 
 // watchExecs traces execs for the detail view when ctrsh is root.

@@ -227,7 +227,3 @@ func Sample(ctx context.Context, collect func() Snapshot, interval time.Duration
 	snap.Rows = m.Visible()
 	return snap, nil
 }
-
-func unixIsTerminal(fd int) (*unix.Termios, error) {
-	return unix.IoctlGetTermios(fd, unix.TCGETS)
-}

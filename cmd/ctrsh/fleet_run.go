@@ -97,7 +97,7 @@ func newFleetOutput(jsonOut bool, stdout, stderr io.Writer) *fleetOutput {
 		json:   jsonOut,
 		stdout: stdout,
 		stderr: stderr,
-		escErr: isTerminal(stderr),
+		escErr: luax.IsTerminal(stderr),
 		rows:   bindings.NewRows(stdout, false),
 	}
 }

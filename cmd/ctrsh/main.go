@@ -152,7 +152,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	case len(rest) > 0:
 		ref := &playbookRef{Name: strings.TrimSuffix(filepath.Base(rest[0]), ".lua"), Path: rest[0], Origin: filepath.Dir(rest[0])}
 		return runScript(env, &runOptions{options: o}, ref, rest[1:])
-	case isTerminal(stdin):
+	case luax.IsTerminal(stdin):
 		return runShell(env, &o)
 	default:
 		src, err := io.ReadAll(stdin)
@@ -185,7 +185,7 @@ func newEnv(o *options, stdin io.Reader, stdout, stderr io.Writer) *luax.Env {
 		Stdout:      forTerminal(stdout, o.raw),
 		Stderr:      forTerminal(stderr, o.raw),
 		JSON:        o.json,
-		Color:       isTerminal(stdout) && os.Getenv("NO_COLOR") == "",
+		Color:       luax.IsTerminal(stdout) && os.Getenv("NO_COLOR") == "",
 		DockerHost:  host,
 		CRIEndpoint: o.cri,
 		Safe:        o.safe,
@@ -206,17 +206,8 @@ func newEnv(o *options, stdin io.Reader, stdout, stderr io.Writer) *luax.Env {
 // terminal of the person reading it. Off a terminal, and with --raw,
 // bytes are written as they are.
 func forTerminal(w io.Writer, raw bool) io.Writer {
-	if raw || !isTerminal(w) {
+	if raw || !luax.IsTerminal(w) {
 		return w
 	}
 	return luax.NewTermWriter(w)
-}
-
-// isTerminal reports whether r or w is a terminal.
-func isTerminal(v any) bool {
-	f, ok := v.(*os.File)
-	if !ok {
-		return false
-	}
-	return fileIsTerminal(f)
 }

@@ -207,7 +207,7 @@ func runNsenter(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			opts.User += ":" + o.gid
 		}
 	}
-	if f, ok := stdin.(*os.File); ok && fileIsTerminal(f) {
+	if f, ok := stdin.(*os.File); ok && luax.IsTerminal(f) {
 		// A person at the terminal: Ctrl-C belongs to the program inside
 		// (the terminal sends it to the whole foreground group), so only
 		// SIGTERM and SIGHUP end the command from here.

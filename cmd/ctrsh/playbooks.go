@@ -202,7 +202,7 @@ func runScript(env *luax.Env, o *runOptions, ref *playbookRef, args []string) (c
 		return luax.ExitUsage
 	}
 	// The lock is on by default for `ctrsh run` without a terminal (cron).
-	if o.lock || o.wait > 0 || (o.viaRun && !o.noLock && !isTerminal(env.Stdin)) {
+	if o.lock || o.wait > 0 || (o.viaRun && !o.noLock && !luax.IsTerminal(env.Stdin)) {
 		ctx, cancel := signalContext(context.Background())
 		release, err := acquireLock(ctx, ref.Name, o.wait)
 		cancel()

@@ -11,13 +11,13 @@ import (
 // output or error while they are terminals (so it is never in the data,
 // and never mixed into a line). Off a terminal there is none.
 func withProgress(env *luax.Env, stdout, stderr io.Writer, raw bool) {
-	if !isTerminal(stderr) {
+	if !luax.IsTerminal(stderr) {
 		return
 	}
 	p := luax.NewProgress(stderr, func() int { return termWidth(stderr) })
 	env.Progress = p
 	env.Stderr = escaped(p.Guard(stderr), raw)
-	if isTerminal(stdout) {
+	if luax.IsTerminal(stdout) {
 		env.Stdout = escaped(p.Guard(stdout), raw)
 	}
 }

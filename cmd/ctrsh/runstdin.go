@@ -49,7 +49,7 @@ func readStdinPlaybook(name string, stdin io.Reader) (*playbookRef, error) {
 	if !stdinNameRE.MatchString(name) {
 		return nil, fmt.Errorf("--playbook-name %q: letters, digits, '.', '_' and '-' only (at most 64)", name)
 	}
-	if isTerminal(stdin) {
+	if luax.IsTerminal(stdin) {
 		return nil, fmt.Errorf("'-' reads the playbook's text from standard input, which is a terminal (ctrsh run - < FILE)")
 	}
 	src, err := io.ReadAll(io.LimitReader(stdin, maxStdinPlaybook+1))

@@ -108,7 +108,7 @@ func runTop(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	collect := func() top.Snapshot { return col.Collect(ctx) }
 	in, inOK := stdin.(*os.File)
 	out, outOK := stdout.(*os.File)
-	if inOK && outOK && top.IsTerminal(in) && top.IsTerminal(out) {
+	if inOK && outOK && luax.IsTerminal(in) && luax.IsTerminal(out) {
 		execs := top.NoExecs("not traced (--no-trace)")
 		if !o.noTrace {
 			execs = topExecs(ctx, col)

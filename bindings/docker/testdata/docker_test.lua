@@ -169,8 +169,10 @@ function TestExec()
 
   local res, err = c:exec{"/no/such/binary"}
   if res then assert.ne(res.code, 0) else assert.contains(err, "container") end
-  assert.error_matches(function() c:exec() end, "bad argument #1 to 'c:exec' %(string or table expected, got no value%)")
+  assert.error_matches(function() c:exec() end, "bad argument #1 to 'c:exec' %(string or array expected, got no value%)")
   assert.error_matches(function() c:exec({"true"}, {bogus = 1}) end, "unknown option")
+  -- env= values are strings or numbers, as for c:enter (luax.Options.Env)
+  assert.error_matches(function() c:exec({"true"}, {env = {A = true}}) end, 'option "env": key "A": string or number expected, got boolean')
 end
 
 function TestStats()

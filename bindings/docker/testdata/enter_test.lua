@@ -94,6 +94,7 @@ function TestEnterExitCodesAndErrors()
   assert.fails('"no%-such%-tool": not found in the container', c:enter{"no-such-tool"})
   assert.error_matches(function() c:enter(42) end, "bad argument #%d to .*string or array expected")
   assert.error_matches(function() c:enter("true", {bogus = 1}) end, 'unknown option "bogus"')
+  assert.error_matches(function() c:enter("true", {env = {A = {}}}) end, 'option "env": key "A": string or number expected, got table')
   -- Gone between lookup and entry: an error naming it, never another process.
   engine.docker("kill", c.id)
   assert.fails("not running", c:enter{"true"})
