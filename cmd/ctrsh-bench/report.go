@@ -112,6 +112,9 @@ func newRow(op op, running int, ctrsh, docker time.Duration, rss int64) Row {
 }
 
 func fmtMs(v float64) string {
+	if v < 0 { // a slope where the machine's noise outweighed the added containers
+		return "−" + fmtMs(-v)
+	}
 	d := time.Duration(v * float64(time.Millisecond))
 	switch {
 	case d >= time.Second:

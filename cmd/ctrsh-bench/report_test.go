@@ -189,3 +189,11 @@ func TestPerContainerCountsOthers(t *testing.T) {
 		t.Errorf("per container %v ms, want 2 (250 ms over 125 containers)", r.PerContainerMs)
 	}
 }
+
+func TestFmtMs(t *testing.T) {
+	for v, want := range map[float64]string{2500: "2.50 s", 25: "25 ms", 5.25: "5.2 ms", 0.25: "250 µs", -32.7: "−33 ms", -0.5: "−500 µs"} {
+		if got := fmtMs(v); got != want {
+			t.Errorf("fmtMs(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
