@@ -43,7 +43,11 @@ func jsonTail(line []byte) (stream uint8, ts []byte, end int, ok bool) {
 	if n < len(jsonHead)+len(tailStdout)+2 || line[n-1] != '}' || line[n-2] != '"' || string(line[:len(jsonHead)]) != jsonHead {
 		return 0, nil, 0, false
 	}
-	q := bytes.LastIndexByte(line[:n-2], '"') // the time's opening quote
+	// The time's opening quote: most times have 9 fraction digits.
+	q := n - 2 - len("2006-01-02T15:04:05.999999999Z") - 1
+	if q < 1 || line[q] != '"' || line[q-1] != ':' {
+		q = bytes.LastIndexByte(line[:n-2], '"')
+	}
 	end = q + 1 - len(tailStdout)
 	if end < len(jsonHead) {
 		return 0, nil, 0, false

@@ -230,3 +230,38 @@ func TestScanSinceUntilMatchesEngine(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitJSONLine(t *testing.T) {
+	for _, c := range []struct {
+		line, msg, ts string
+		stream      uint8
+		full, ok    bool
+	}{
+		{`{"log":"hello\n","stream":"stdout","time":"2024-01-02T03:04:05.123456789Z"}`, "hello", "2024-01-02T03:04:05.123456789Z", streamStdout, true, true},
+		{`{"log":"hello\n","stream":"stderr","time":"2024-01-02T03:04:05.1234567Z"}`, "hello", "2024-01-02T03:04:05.1234567Z", streamStderr, true, true},
+		{`{"log":"hello\n","stream":"stderr","time":"2024-01-02T03:04:05Z"}`, "hello", "2024-01-02T03:04:05Z", streamStderr, true, true},
+		{`{"log":"part","stream":"stdout","time":"2024-01-02T03:04:05.12345678Z"}`, "part", "2024-01-02T03:04:05.12345678Z", streamStdout, false, true},
+		{`{"log":"\n","stream":"stdout","time":"2024-01-02T03:04:05.123456789Z"}`, "", "2024-01-02T03:04:05.123456789Z", streamStdout, true, true},
+		{`{"log":"a\tb\n","stream":"stdout","time":"2024-01-02T03:04:05.123456789Z"}`, "", "", 0, false, false},
+		{`{"log":"a\\n","stream":"stdout","time":"2024-01-02T03:04:05.123456789Z"}`, "", "", 0, false, false},
+		{`{"log":"a","x":"b\n","stream":"stdout","time":"2024-01-02T03:04:05.123456789Z"}`, "", "", 0, false, false},
+		{`{"log":"a\n","stream":"stdout","attrs":{},"time":"2024-01-02T03:04:05.123456789Z"}`, "", "", 0, false, false},
+		{`{"log":"a\n","stream":"stdin","time":"2024-01-02T03:04:05.123456789Z"}`, "", "", 0, false, false},
+		{`{"log":"torn`, "", "", 0, false, false},
+	} {
+		p, ok := splitJSONLine([]byte(c.line), false)
+		if ok != c.ok || (ok && (string(p.msg) != c.msg || string(p.ts) != c.ts || p.stream != c.stream || p.full != c.full)) {
+			t.Errorf("splitJSONLine(%s) = %q %q %d %v %v", c.line, p.msg, p.ts, p.stream, p.full, ok)
+		}
+	}
+}
+
+func TestParseTime(t *testing.T) {
+	for _, s := range []string{"2024-01-02T03:04:05Z", "2024-01-02T03:04:05.1Z", "2024-12-31T23:59:59.999999999Z", "2024-01-02T03:04:05+02:00", "2024-02-30T03:04:05Z", "2024-01-02T25:04:05Z", "2024-01-02T03:04:05.Z", "x"} {
+		want, werr := time.Parse(time.RFC3339Nano, s)
+		got, ok := parseTime([]byte(s))
+		if ok != (werr == nil) || !got.Equal(want) {
+			t.Errorf("parseTime(%q) = %v %v, want %v %v", s, got, ok, want, werr)
+		}
+	}
+}

@@ -152,13 +152,13 @@ func indexFrom(f *os.File, off, size int64, c byte) (int64, error) {
 }
 
 // Where a read with since starts: the first line at or after since less
-// sinceSlack, so that a few lines written out of time order (the engine
-// stamps stdout and stderr in two goroutines) are judged as the engine
-// judges them, but never more than slackBytes before the first line at
-// or after since.
+// sinceSlack, so that lines written a little out of time order (the engine
+// stamps stdout and stderr in two goroutines, microseconds apart) are
+// judged as the engine judges them, but never more than slackBytes before
+// the first line at or after since.
 const (
-	sinceSlack = time.Second
-	slackBytes = 1 << 20
+	sinceSlack = 100 * time.Millisecond
+	slackBytes = 256 << 10
 )
 
 // parts are the byte ranges of the files that a read from since to until
