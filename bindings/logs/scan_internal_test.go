@@ -234,8 +234,8 @@ func TestScanSinceUntilMatchesEngine(t *testing.T) {
 func TestSplitJSONLine(t *testing.T) {
 	for _, c := range []struct {
 		line, msg, ts string
-		stream      uint8
-		full, ok    bool
+		stream        uint8
+		full, ok      bool
 	}{
 		{`{"log":"hello\n","stream":"stdout","time":"2024-01-02T03:04:05.123456789Z"}`, "hello", "2024-01-02T03:04:05.123456789Z", streamStdout, true, true},
 		{`{"log":"hello\n","stream":"stderr","time":"2024-01-02T03:04:05.1234567Z"}`, "hello", "2024-01-02T03:04:05.1234567Z", streamStderr, true, true},
