@@ -14,6 +14,8 @@ import (
 	"github.com/docker/go-units"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
+
+	"github.com/ctrsh/ctrsh/bindings/cgroup"
 )
 
 // Container is a snapshot of one container, taken at lookup (Refresh
@@ -53,7 +55,8 @@ type Container struct {
 	// Raw is the engine's inspect document (nil when read from disk).
 	Raw json.RawMessage
 
-	ops      Ops // nil: the engine serves it
+	ops      Ops  // nil: the engine serves it
+	partial  bool // read from the engine's list: Complete inspects it
 	engine   *Engine
 	dataRoot string           // the data root it was read from (SourceDisk)
 	onDisk   *container.State // its state as the files said (SourceDisk)
@@ -291,9 +294,11 @@ type ListOptions struct {
 	Filters map[string][]string
 }
 
-// List returns the containers docker ps would list, each inspected (in
-// parallel) for its PID and restart count. Containers removed between the
-// list and their inspection are left out. When the engine does not answer
+// List returns the containers docker ps would list, from the engine's
+// list alone: each running one's PID comes from its cgroup, found from its
+// id (only one whose cgroup is elsewhere is inspected). They are Partial:
+// what only an inspect says (restart count, times, exit code, log file) is
+// read when first asked for (Complete). When the engine does not answer
 // (the list or any inspection), they are read from its state on disk.
 func List(ctx context.Context, e *Engine, o ListOptions) ([]*Container, error) {
 	list, err := listEngine(ctx, e, o)
@@ -329,36 +334,17 @@ func listEngine(ctx context.Context, e *Engine, o ListOptions) ([]*Container, er
 		return nil, fmt.Errorf("docker containers: %w", e.Err(err))
 	}
 	out := make([]*Container, len(res.Items))
-	errs := make([]error, len(res.Items))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
+	var unknown []int // running, but no cgroup of a known layout: inspected
 	for i, s := range res.Items {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			r, err := e.inspect(ctx, s.ID)
-			if err != nil {
-				if NotAnswering(err) {
-					errs[i] = err
-				} else if !isNotFound(err) {
-					errs[i] = e.ContainerErr(fmt.Sprintf("container %q", summaryName(s)), err)
-				}
-				return
+		c := fromSummary(e, s)
+		if c.State == "running" || c.State == "paused" || c.State == "restarting" {
+			if c.PID = initPID(e.hostRoot, c.ID); c.PID <= 0 {
+				unknown = append(unknown, i)
 			}
-			c := fromInspect(e, r.Container, r.Raw)
-			c.Status = s.Status // the engine's own wording
-			out[i] = c
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if NotAnswering(err) {
-			return nil, err
 		}
+		out[i] = c
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := inspectEach(ctx, e, res.Items, unknown, out); err != nil {
 		return nil, err
 	}
 	kept := out[:0]
@@ -369,6 +355,85 @@ func listEngine(ctx context.Context, e *Engine, o ListOptions) ([]*Container, er
 	}
 	return kept, nil
 }
+
+// fromSummary is a container as the engine's list describes it: Partial,
+// its PID not yet known.
+func fromSummary(e *Engine, s container.Summary) *Container {
+	c := &Container{
+		ID: s.ID, Name: summaryName(s), Image: s.Image, ImageID: s.ImageID,
+		State: string(s.State), Status: s.Status, Labels: s.Labels,
+		Created: time.Unix(s.Created, 0), Source: SourceEngine, Runtime: e.Runtime(),
+		engine: e, partial: true,
+	}
+	if c.Runtime == "podman" {
+		c.Image = familiarImage(c.Image)
+		c.State = dockerState(c.State)
+	}
+	if c.Labels == nil {
+		c.Labels = map[string]string{}
+	}
+	return c
+}
+
+// initPID is the PID of the container's init, from its cgroup found from
+// its id (see cgroup.ForContainer); 0 when not found so.
+func initPID(root, id string) int {
+	cg, err := cgroup.ForContainer(root, id)
+	if err != nil {
+		return 0
+	}
+	pid, _ := cg.InitProc()
+	return pid
+}
+
+// inspectEach inspects the listed containers at idx (in parallel) into
+// out; one removed since the list becomes nil.
+func inspectEach(ctx context.Context, e *Engine, items []container.Summary, idx []int, out []*Container) error {
+	errs := make([]error, len(idx))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for k, i := range idx {
+		s := items[i]
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			r, err := e.inspect(ctx, s.ID)
+			if err != nil {
+				out[i] = nil
+				if NotAnswering(err) {
+					errs[k] = err
+				} else if !isNotFound(err) {
+					errs[k] = e.ContainerErr(fmt.Sprintf("container %q", summaryName(s)), err)
+				}
+				return
+			}
+			c := fromInspect(e, r.Container, r.Raw)
+			c.Status = s.Status // the engine's own wording
+			out[i] = c
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if NotAnswering(err) {
+			return err
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Complete fills the fields of a container read from the engine's list
+// (restart count, times, exit code, log file, inspect document) with one
+// inspect; nothing to do for others.
+func (c *Container) Complete(ctx context.Context) error {
+	if !c.partial {
+		return nil
+	}
+	return c.Refresh(ctx)
+}
+
+// Partial says whether the container was read from the engine's list and
+// not yet Completed.
+func (c *Container) Partial() bool { return c.partial }
 
 // decodeJSON decodes an engine document keeping numbers exact.
 func decodeJSON(b []byte) (any, error) {

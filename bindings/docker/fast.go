@@ -3,9 +3,6 @@ package docker
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/moby/moby/client"
@@ -51,32 +48,42 @@ func statTargets(ctx context.Context, e *Engine, root string, filters map[string
 	return targets, nil
 }
 
-// topRows reads c:top() from the container's cgroup: its cgroup.procs
-// lists exactly its processes, which are then read in one pass. When the
-// cgroup cannot be read, the whole of /proc is searched for the id.
+// topRows reads c:top() from the container's cgroup (found from its id,
+// else from its PID): its cgroup.procs lists exactly its processes, which
+// are then read in one pass. When the cgroup cannot be read, the whole of
+// /proc is searched for the id.
 func topRows(ctx context.Context, c *Container, procRoot, cgroupRoot string) ([]proc.TopRow, error) {
 	fs, err := proc.NewFS(procRoot)
 	if err != nil {
 		return nil, err
 	}
-	if c.PID > 0 {
-		if pids, err := cgroupProcs(cgroupRoot, c.PID, c.ID); err == nil && len(pids) > 0 {
-			// A zombie has left its cgroup but is still its parent's child.
-			pids = withChildren(procRoot, pids)
-			rows, err := fs.TopPIDs(ctx, pids)
-			if err == nil && len(rows) > 0 {
-				return rows, nil
-			}
+	if pids, err := cgroupProcs(cgroupRoot, c.PID, c.ID); err == nil && len(pids) > 0 {
+		rows, err := fs.TopOf(ctx, pids)
+		if err == nil && len(rows) > 0 {
+			return rows, nil
 		}
 	}
 	return fs.Top(ctx, c.ID)
 }
 
-// cgroupProcs lists the processes of the cgroup of pid, when that cgroup
-// is the container's (its path names the container id): a snapshot's PID
-// may since belong to another process.
+// cgroupProcs lists the processes of the container's cgroup: found from
+// its id, else the cgroup of pid when that is the container's (its path
+// names the container id: a snapshot's PID may since belong to another
+// process).
 func cgroupProcs(root string, pid int, id string) ([]int, error) {
-	cg, err := cgroup.ForPID(root, pid)
+	ms, err := cgroup.CachedMounts(root)
+	if err != nil {
+		return nil, err
+	}
+	if cg, err := ms.ForContainer(id); err == nil {
+		if pids, err := cg.Procs(); err == nil && len(pids) > 0 {
+			return pids, nil
+		}
+	}
+	if pid <= 0 {
+		return nil, fmt.Errorf("container %.12s: not running", id)
+	}
+	cg, err := ms.ForPID(pid)
 	if err != nil {
 		return nil, err
 	}
@@ -84,33 +91,6 @@ func cgroupProcs(root string, pid int, id string) ([]int, error) {
 		return nil, fmt.Errorf("process %d is not in container %s", pid, id)
 	}
 	return cg.Procs()
-}
-
-// withChildren adds to pids the children of each (from
-// /proc/PID/task/*/children) that are not in the list: processes that
-// have exited but are not reaped (zombies) are no longer in cgroup.procs.
-func withChildren(root string, pids []int) []int {
-	seen := make(map[int]bool, len(pids))
-	for _, p := range pids {
-		seen[p] = true
-	}
-	out := pids
-	for _, p := range pids {
-		files, _ := filepath.Glob(filepath.Join(root, "proc", strconv.Itoa(p), "task", "*", "children"))
-		for _, f := range files {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				continue
-			}
-			for _, field := range strings.Fields(string(b)) {
-				if child, err := strconv.Atoi(field); err == nil && !seen[child] {
-					seen[child] = true
-					out = append(out, child)
-				}
-			}
-		}
-	}
-	return out
 }
 
 // StatTargets lists the running containers that ReadStats can read, as

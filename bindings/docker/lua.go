@@ -118,6 +118,11 @@ func LookupL(L *lua.LState, ref string) (*Container, error) {
 	return lookupL(L, ref)
 }
 
+// inspectOnly are the fields a container from the engine's list does not
+// have until it is inspected (Complete).
+var inspectOnly = map[string]bool{"started_at": true, "finished_at": true, "restart_count": true,
+	"exit_code": true, "oom_killed": true, "restart_policy": true}
+
 var containerType = &luax.Type{
 	Name: "ctrsh.Container",
 	Doc:  "Container: a container's snapshot (c.id, c.name, c.pid, c.state, ...; c.source: \"engine\", or \"disk\" when the engine did not answer; c.runtime: \"docker\" or \"podman\"; c:refresh() re-reads) and what can be done with it",
@@ -125,6 +130,9 @@ var containerType = &luax.Type{
 		"started_at", "finished_at", "labels", "restart_count", "exit_code", "oom_killed", "restart_policy", "source", "runtime", "pod"},
 	Field: func(L *lua.LState, v any, key string) lua.LValue {
 		c := v.(*Container)
+		if c.partial && inspectOnly[key] {
+			_ = c.Complete(luax.Ctx(L)) // on failure, the list's snapshot stays
+		}
 		switch key {
 		case "id":
 			return lua.LString(c.ID)
@@ -676,6 +684,9 @@ func luaLogs(L *lua.LState) int {
 	c := Check(L, 1)
 	if LogsHook == nil {
 		return luax.Failf(L, "%s: logs: the logs module is not loaded", c.Subject())
+	}
+	if err := c.Complete(luax.Ctx(L)); err != nil { // its log driver and file
+		return luax.Fail(L, err)
 	}
 	return LogsHook(L, c, 2)
 }

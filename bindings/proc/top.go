@@ -1,0 +1,216 @@
+package proc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// TopOf returns the rows of the given PIDs (a cgroup's cgroup.procs) and
+// of their children that are not among them (zombies, which have left
+// their cgroup), sorted by PID. Each process is read once: stat, status
+// (only its ids and NSpid are parsed), cmdline and its children, spread
+// over the CPUs. PIDs that exited meanwhile are left out.
+func (fs *FS) TopOf(ctx context.Context, pids []int) ([]TopRow, error) {
+	procs := make([]*topProc, len(pids))
+	fs.readTop(ctx, pids, procs)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	seen := make(map[int]bool, len(pids))
+	for _, p := range pids {
+		seen[p] = true
+	}
+	var extra []int
+	for _, p := range procs {
+		if p == nil {
+			continue
+		}
+		for _, c := range p.children {
+			if !seen[c] {
+				seen[c] = true
+				extra = append(extra, c)
+			}
+		}
+	}
+	if len(extra) > 0 {
+		more := make([]*topProc, len(extra))
+		fs.readTop(ctx, extra, more)
+		procs = append(procs, more...)
+	}
+	return fs.topRows(procs), ctx.Err()
+}
+
+// topProc is what a row needs of a process.
+type topProc struct {
+	row      TopRow
+	nspid    int // the number of PID namespaces it is in
+	children []int
+}
+
+// readTop reads each PID into out[i] (nil when gone) on up to GOMAXPROCS
+// goroutines.
+func (fs *FS) readTop(ctx context.Context, pids []int, out []*topProc) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(pids)/64))
+	for range workers {
+		wg.Go(func() {
+			buf := make([]byte, 0, 4096)
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(pids) || (i%64 == 0 && ctx.Err() != nil) {
+					return
+				}
+				out[i], buf = fs.readTopProc(pids[i], buf)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// readTopProc reads one process; nil when it is gone or unreadable.
+func (fs *FS) readTopProc(pid int, buf []byte) (*topProc, []byte) {
+	dir := filepath.Join(fs.Root, "proc", strconv.Itoa(pid))
+	var err error
+	if buf, err = readInto(filepath.Join(dir, "stat"), buf); err != nil {
+		return nil, buf
+	}
+	st, err := parseStat(buf)
+	if err != nil {
+		return nil, buf
+	}
+	p := &topProc{row: TopRow{PID: pid, PPID: st.PPID, Comm: st.Comm, State: st.State,
+		CPUSeconds: float64(st.UTime+st.STime) / userHZ}}
+	if st.RSSPages > 0 {
+		p.row.RSS = uint64(st.RSSPages) * uint64(pageSize)
+	}
+	if buf, err = readInto(filepath.Join(dir, "status"), buf); err != nil {
+		return nil, buf
+	}
+	p.row.UID, p.row.PIDInside, p.nspid = statusIDs(buf, pid)
+	if buf, err = readInto(filepath.Join(dir, "cmdline"), buf); err != nil {
+		return nil, buf
+	}
+	p.row.Cmd = strings.Join(splitNUL(buf), " ")
+	if p.row.Cmd == "" {
+		p.row.Cmd = "[" + p.row.Comm + "]"
+	}
+	p.children, buf = children(dir, pid, st.Threads, buf)
+	return p, buf
+}
+
+var pageSize = unix.Getpagesize()
+
+// statusIDs reads the effective uid and NSpid of /proc/PID/status: the
+// PID inside (the last of NSpid, pid on kernels without it) and the
+// number of namespaces.
+func statusIDs(b []byte, pid int) (uid, inside, depth int) {
+	inside, depth = pid, 1
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		switch {
+		case bytes.HasPrefix(line, []byte("Uid:")):
+			if f := bytes.Fields(line[4:]); len(f) > 1 {
+				uid, _ = strconv.Atoi(string(f[1]))
+			}
+		case bytes.HasPrefix(line, []byte("NSpid:")):
+			f := bytes.Fields(line[6:])
+			if len(f) > 0 {
+				inside, _ = strconv.Atoi(string(f[len(f)-1]))
+				depth = len(f)
+			}
+			return uid, inside, depth // NSpid comes after Uid
+		}
+	}
+	return uid, inside, depth
+}
+
+// children lists the children of a process: of its main thread, or of
+// every thread when it has several.
+func children(dir string, pid, threads int, buf []byte) ([]int, []byte) {
+	files := []string{filepath.Join(dir, "task", strconv.Itoa(pid), "children")}
+	if threads > 1 {
+		files, _ = filepath.Glob(filepath.Join(dir, "task", "*", "children"))
+	}
+	var out []int
+	for _, f := range files {
+		var err error
+		if buf, err = readInto(f, buf); err != nil {
+			continue
+		}
+		for _, field := range bytes.Fields(buf) {
+			if c, err := strconv.Atoi(string(field)); err == nil {
+				out = append(out, c)
+			}
+		}
+	}
+	return out, buf
+}
+
+// topRows sorts the processes by PID and sets each row's parent PID
+// inside, known when the parent is among them in the same PID namespace.
+func (fs *FS) topRows(procs []*topProc) []TopRow {
+	byPID := make(map[int]*topProc, len(procs))
+	kept := procs[:0]
+	for _, p := range procs {
+		if p != nil {
+			byPID[p.row.PID] = p
+			kept = append(kept, p)
+		}
+	}
+	sort.Slice(kept, func(i, j int) bool { return kept[i].row.PID < kept[j].row.PID })
+	users := fs.Users()
+	rows := make([]TopRow, len(kept))
+	for i, p := range kept {
+		r := p.row
+		r.User = users[r.UID]
+		if parent, ok := byPID[r.PPID]; ok && parent.nspid == p.nspid {
+			r.PPIDInside = parent.row.PIDInside
+		}
+		rows[i] = r
+	}
+	return rows
+}
+
+// readInto reads a small /proc file into buf (grown as needed) with one
+// open, reads to its end and a close.
+func readInto(path string, buf []byte) ([]byte, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return buf, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	buf = buf[:0]
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return buf, &fs.PathError{Op: "read", Path: path, Err: err}
+		}
+		if n == 0 {
+			return buf, nil
+		}
+		buf = buf[:len(buf)+n]
+	}
+}
