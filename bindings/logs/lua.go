@@ -146,11 +146,24 @@ func pushScan(L *lua.LState, c *docker.Container, sc *scan, lf *logFiles, stamps
 	return 2
 }
 
+// The stream names as Lua values, made once (not one string a line).
+var stdoutValue, stderrValue lua.LValue = lua.LString("stdout"), lua.LString("stderr")
+
+func streamValue(s string) lua.LValue {
+	switch s {
+	case "stdout":
+		return stdoutValue
+	case "stderr":
+		return stderrValue
+	}
+	return lua.LString(s)
+}
+
 // Table is the Lua form of a line; with stamps the line starts with its
 // time as docker logs -t prints it.
 func Table(L *lua.LState, l *Line, stamps bool) lua.LValue {
 	t := L.CreateTable(0, 3)
-	t.RawSetString("stream", lua.LString(l.Stream))
+	t.RawSetString("stream", streamValue(l.Stream))
 	if !l.Time.IsZero() {
 		t.RawSetString("time", luax.Seconds(l.Time))
 	}
