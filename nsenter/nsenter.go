@@ -33,9 +33,13 @@ type Options struct {
 	// "user", "cgroup", "time". nil joins every namespace of the target
 	// that differs from ours. Kinds equal to ours are skipped.
 	Namespaces []string
-	// JoinCgroup moves the entered process into the target's cgroups (every
-	// v1 hierarchy and the v2 one), so it is counted and limited with them.
-	JoinCgroup bool
+	// Cgroups are cgroup.procs files, as the host sees them, that the
+	// entered process is written to before it joins the namespaces: the
+	// target's cgroups (every v1 hierarchy and the v2 one), so that it is
+	// counted and limited with them. The caller finds them (bindings/ns,
+	// with the cgroup package's mountinfo parser), after pinning the
+	// target: this package checks the pin still lives after the caller read.
+	Cgroups []string
 	// Workdir is the working directory inside; default the container's /.
 	Workdir string
 	// User is "user[:group]", names or numbers, looked up inside the

@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ctrsh/ctrsh/bindings/cgroup"
 )
 
 // As runc's tests do: the test binary is its own helper. A chunk-mode child
@@ -563,13 +565,13 @@ func hostPIDOf(t *testing.T, target int, inside string) int {
 func TestJoinCgroup(t *testing.T) {
 	tg := startTarget(t, "true")
 	// Give the target cgroups of its own, under ours, in every hierarchy.
-	self, _ := os.ReadFile("/proc/self/cgroup")
-	lines, err := parseCgroupFile(self)
+	// The cgroup package finds the files (bindings/ns does so for
+	// join_cgroup=); this package only writes to them.
+	ms, err := cgroup.ReadMounts("/")
 	if err != nil {
 		t.Fatal(err)
 	}
-	mi, _ := os.ReadFile("/proc/self/mountinfo")
-	procs, err := cgroupProcsPaths(lines, parseMountinfoCgroups(mi))
+	procs, err := ms.ProcsFiles(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -596,7 +598,13 @@ func TestJoinCgroup(t *testing.T) {
 		}
 	}
 	cmpCgroups := func(join bool) (string, string) {
-		out, errOut, code, err := tg.exec(t, Options{JoinCgroup: join}, "sh", "-c", "cat /proc/self/cgroup; echo ---; cat /proc/1/cgroup")
+		var o Options
+		if join {
+			if o.Cgroups, err = ms.ProcsFiles(tg.pid); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out, errOut, code, err := tg.exec(t, o, "sh", "-c", "cat /proc/self/cgroup; echo ---; cat /proc/1/cgroup")
 		if err != nil || code != 0 {
 			t.Fatalf("code %d, %v, %s", code, err, errOut)
 		}
@@ -605,14 +613,14 @@ func TestJoinCgroup(t *testing.T) {
 	}
 	mine, init := cmpCgroups(true)
 	if mine != init {
-		t.Errorf("with JoinCgroup, /proc/self/cgroup inside:\n%s\nthe target's init:\n%s", mine, init)
+		t.Errorf("with Cgroups, /proc/self/cgroup inside:\n%s\nthe target's init:\n%s", mine, init)
 	}
 	if !strings.Contains(mine, name) {
 		t.Errorf("joined cgroups do not name the target's: %s", mine)
 	}
 	mine, init = cmpCgroups(false)
 	if mine == init {
-		t.Errorf("without JoinCgroup the cgroups are the same too: the test proves nothing")
+		t.Errorf("without Cgroups the cgroups are the same too: the test proves nothing")
 	}
 }
 

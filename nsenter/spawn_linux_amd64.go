@@ -257,23 +257,7 @@ func prepare(o *Options, argv []string, run bool) (*config, error) {
 	}
 	cfg := &config{pid: o.PID, nsmask: mask, run: run, nsfiles: forceNsFiles, workdir: o.Workdir, user: o.User, argv: argv}
 
-	if o.JoinCgroup {
-		b, err := os.ReadFile("/proc/" + who + "/cgroup")
-		if err != nil {
-			return nil, fmt.Errorf("cgroup: %w", err)
-		}
-		lines, err := parseCgroupFile(b)
-		if err != nil {
-			return nil, fmt.Errorf("/proc/%s/cgroup: %w", who, err)
-		}
-		mi, err := os.ReadFile("/proc/self/mountinfo")
-		if err != nil {
-			return nil, fmt.Errorf("cgroup: %w", err)
-		}
-		if cfg.cgroups, err = cgroupProcsPaths(lines, parseMountinfoCgroups(mi)); err != nil {
-			return nil, fmt.Errorf("cgroup: %w", err)
-		}
-	}
+	cfg.cgroups = o.Cgroups
 
 	if run {
 		// A chunk's Go runtime and Lua state start with an empty

@@ -85,26 +85,18 @@ func ForPID(root string, pid int) (*Cgroup, error) {
 
 // ForPID is ForPID on already-read mounts.
 func (ms *Mounts) ForPID(pid int) (*Cgroup, error) {
-	p := filepath.Join(ms.Root, "proc", strconv.Itoa(pid), "cgroup")
-	b, err := os.ReadFile(p)
+	lines, err := ms.readProcCgroup(pid)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("process %d: no such process", pid)
-		}
-		return nil, fmt.Errorf("process %d: cgroup: %w", pid, err)
+		return nil, err
 	}
 	c := &Cgroup{mounts: ms, paths: map[string]string{}}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.SplitN(line, ":", 3)
-		if len(f) != 3 {
+	for _, l := range lines {
+		if l.unified() {
+			c.paths[""] = l.Path
 			continue
 		}
-		if f[0] == "0" && f[1] == "" {
-			c.paths[""] = f[2]
-			continue
-		}
-		for _, ctrl := range strings.Split(f[1], ",") {
-			c.paths[ctrl] = f[2]
+		for _, ctrl := range l.Controllers {
+			c.paths[ctrl] = l.Path
 		}
 	}
 	if ms.Mode == ModeV2 {

@@ -17,6 +17,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 
+	"github.com/ctrsh/ctrsh/bindings/cgroup"
 	"github.com/ctrsh/ctrsh/bindings/luax"
 	"github.com/ctrsh/ctrsh/nsenter"
 )
@@ -88,12 +89,19 @@ type EnterResult struct {
 func Enter(ctx context.Context, pid int, argv []string, o EnterOptions) (*EnterResult, error) {
 	var stdout, stderr bytes.Buffer
 	opts := nsenter.Options{
-		PID: pid, Namespaces: o.Namespaces, JoinCgroup: o.JoinCgroup, Workdir: o.Workdir,
+		PID: pid, Namespaces: o.Namespaces, Workdir: o.Workdir,
 		User: o.User, Env: o.Env, Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr, AllowHost: o.AllowHost,
 		Pidfd: o.Pidfd,
 	}
 	if o.Capture {
 		opts.Stdout, opts.Stderr = &stdout, &stderr
+	}
+	if o.JoinCgroup {
+		release, err := JoinCgroups(&opts)
+		if err != nil {
+			return &EnterResult{}, err
+		}
+		defer release()
 	}
 	code, err := nsenter.Exec(ctx, opts, argv)
 	res := &EnterResult{Code: code}
@@ -130,10 +138,18 @@ func RunChunk(ctx context.Context, L *lua.LState, pid int, chunk string, args []
 	if err != nil {
 		return nil, fmt.Errorf("arguments of the chunk: %w", err)
 	}
-	result, _, err := nsenter.Run(ctx, nsenter.Options{
-		PID: pid, Namespaces: o.Namespaces, JoinCgroup: o.JoinCgroup, Workdir: o.Workdir, User: o.User,
+	opts := nsenter.Options{
+		PID: pid, Namespaces: o.Namespaces, Workdir: o.Workdir, User: o.User,
 		Stdout: o.Stdout, Stderr: o.Stderr, AllowHost: o.AllowHost, Pidfd: o.Pidfd,
-	}, payload)
+	}
+	if o.JoinCgroup {
+		release, err := JoinCgroups(&opts)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+	}
+	result, _, err := nsenter.Run(ctx, opts, payload)
 	if err != nil {
 		return nil, err
 	}
@@ -142,6 +158,39 @@ func RunChunk(ctx context.Context, L *lua.LState, pid int, chunk string, args []
 		return nil, fmt.Errorf("process %d: the chunk's results: %w", pid, err)
 	}
 	return vals, nil
+}
+
+// JoinCgroups sets opts.Cgroups to the cgroup.procs files of the target's
+// cgroups, found with the cgroup package's parsers (/proc/PID/cgroup, the
+// host's mountinfo); nsenter only writes to them. It pins the target first
+// when opts.Pidfd is nil (release closes that pin), so that what it read
+// was the entered process's: nsenter checks the pin still lives after.
+func JoinCgroups(opts *nsenter.Options) (release func(), err error) {
+	release = func() {}
+	if opts.Pidfd == nil && opts.PID > 0 {
+		fd, err := unix.PidfdOpen(opts.PID, 0)
+		switch {
+		case errors.Is(err, unix.ESRCH):
+			return nil, fmt.Errorf("process %d: %w", opts.PID, nsenter.ErrTargetGone)
+		case err != nil:
+			return nil, fmt.Errorf("process %d: pidfd_open: %w", opts.PID, err)
+		}
+		pin := os.NewFile(uintptr(fd), "pidfd")
+		opts.Pidfd, release = pin, func() { pin.Close() }
+	}
+	ms, err := cgroup.ReadMounts("/")
+	if err != nil {
+		release()
+		return nil, fmt.Errorf("process %d: joining its cgroups: %w", opts.PID, err)
+	}
+	if opts.Cgroups, err = ms.ProcsFiles(opts.PID); err != nil {
+		if gone := (Target{PID: opts.PID, Pidfd: opts.Pidfd}).Alive(); gone != nil {
+			err = gone
+		}
+		release()
+		return nil, err
+	}
+	return release, nil
 }
 
 // RunChild is the inside half of ns.run. The program's main calls it first

@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/ctrsh/ctrsh/bindings/luax"
+	"github.com/ctrsh/ctrsh/bindings/ns"
 	"github.com/ctrsh/ctrsh/nsenter"
 )
 
@@ -192,8 +193,16 @@ func runNsenter(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		defer pidfd.Close()
 	}
 	opts := nsenter.Options{
-		PID: pid, JoinCgroup: o.joinCgroup, Workdir: o.workdir, AllowHost: o.allowHost,
+		PID: pid, Workdir: o.workdir, AllowHost: o.allowHost,
 		Stdin: stdin, Stdout: stdout, Stderr: stderr, Pidfd: pidfd,
+	}
+	if o.joinCgroup {
+		release, err := ns.JoinCgroups(&opts)
+		if err != nil {
+			fmt.Fprintf(stderr, "ctrsh nsenter: %v\n", err)
+			return exitNsenterFailed
+		}
+		defer release()
 	}
 	if !o.all && len(o.kinds) > 0 {
 		opts.Namespaces = o.kinds
