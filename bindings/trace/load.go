@@ -16,7 +16,6 @@ import (
 	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
-	"github.com/cilium/ebpf/rlimit"
 	"golang.org/x/sys/unix"
 
 	"github.com/ctrsh/ctrsh/bindings/cgroup"
@@ -106,7 +105,9 @@ func Open(o Options) (*Tracer, error) {
 
 	// Kernels before 5.11 count BPF memory against RLIMIT_MEMLOCK; later
 	// ones do not, and this does nothing there.
-	if err := rlimit.RemoveMemlock(); err != nil && !errors.Is(err, unix.EPERM) {
+	// (cilium/ebpf's rlimit package does this too, but probes the kernel in
+	// its init, at every start of ctrsh: here only a trace pays.)
+	if err := removeMemlock(); err != nil && !errors.Is(err, unix.EPERM) {
 		return nil, fmt.Errorf("trace: RLIMIT_MEMLOCK: %w", err)
 	}
 	spec, err := loadBpf()
@@ -480,4 +481,10 @@ func ensureTracefs(notice func(string)) error {
 		notice("mounted tracefs on /sys/kernel/tracing (the syscall tracepoints are found there)")
 	}
 	return nil
+}
+
+// removeMemlock lifts RLIMIT_MEMLOCK, which kernels before 5.11 charge BPF
+// maps and programs to.
+func removeMemlock() error {
+	return unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY})
 }
