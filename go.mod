@@ -13,7 +13,6 @@ require (
 	github.com/mattn/go-sqlite3 v1.14.53
 	github.com/moby/moby/api v1.56.1
 	github.com/moby/moby/client v0.6.2
-	github.com/prometheus/procfs v0.23.0
 	github.com/yuin/gopher-lua v1.1.2
 	golang.org/x/sync v0.25.0
 	golang.org/x/sys v0.50.0

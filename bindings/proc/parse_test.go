@@ -150,3 +150,28 @@ func TestSplitNUL(t *testing.T) {
 		}
 	}
 }
+
+func TestParseBootTime(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want float64
+		bad  bool
+	}{
+		{in: "cpu  1 2 3\nintr 5 0\nctxt 9\nbtime 1700000000\nprocesses 3\n", want: 1700000000},
+		{in: "btime 42", want: 42},
+		{in: "cpu 1 2 3\n", bad: true},
+		{in: "btime soon\n", bad: true},
+		{in: "", bad: true},
+	} {
+		got, err := parseBootTime([]byte(tc.in))
+		if tc.bad {
+			if err == nil {
+				t.Errorf("parseBootTime(%q) = %v, want an error", tc.in, got)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("parseBootTime(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+}

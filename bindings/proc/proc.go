@@ -1,5 +1,5 @@
-// Package proc is the proc module of ctrsh: host processes read from /proc
-// (github.com/prometheus/procfs), with the PID each has inside its own PID
+// Package proc is the proc module of ctrsh: host processes read from /proc,
+// with the PID each has inside its own PID
 // namespace and the container it belongs to, found from its cgroups.
 //
 // Everything reads below a host root ("/" on a real host), so tests point
@@ -17,8 +17,6 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
-
-	"github.com/prometheus/procfs"
 )
 
 // ErrNoProcess is wrapped by errors about a process that does not exist or
@@ -63,8 +61,7 @@ func (p *Process) PIDInside() int {
 
 // FS reads the processes of one host root.
 type FS struct {
-	Root string // the host root: "/" or a fixture tree
-	proc procfs.FS
+	Root string  // the host root: "/" or a fixture tree
 	boot float64 // btime of proc/stat, Unix seconds
 }
 
@@ -84,15 +81,15 @@ func NewFS(root string) (*FS, error) {
 	if f, ok := fsCache[root]; ok {
 		return f, nil
 	}
-	pfs, err := procfs.NewFS(filepath.Join(root, "proc"))
+	b, err := os.ReadFile(filepath.Join(root, "proc", "stat"))
 	if err != nil {
 		return nil, fmt.Errorf("proc: %w", err)
 	}
-	st, err := pfs.Stat()
+	boot, err := parseBootTime(b)
 	if err != nil {
-		return nil, fmt.Errorf("proc: stat: %w", err)
+		return nil, fmt.Errorf("proc: %s: %w", filepath.Join(root, "proc", "stat"), err)
 	}
-	f := &FS{Root: root, proc: pfs, boot: float64(st.BootTime)}
+	f := &FS{Root: root, boot: boot}
 	fsCache[root] = f
 	return f, nil
 }
@@ -254,11 +251,15 @@ func Get(pid int) (*Process, error) {
 
 // Self is the PID that proc/self names in the tree (the caller on a real host).
 func (f *FS) Self() (int, error) {
-	p, err := f.proc.Self()
+	target, err := os.Readlink(filepath.Join(f.Root, "proc", "self"))
 	if err != nil {
 		return 0, fmt.Errorf("proc: self: %w", err)
 	}
-	return p.PID, nil
+	pid, err := strconv.Atoi(target)
+	if err != nil {
+		return 0, fmt.Errorf("proc: self: %q is not a PID", target)
+	}
+	return pid, nil
 }
 
 // Exe is the target of /proc/PID/exe ("" for kernel threads and processes
