@@ -115,35 +115,26 @@ func open(L *lua.LState, c *docker.Container, o Options, stamps bool) int {
 }
 
 // pushScan pushes the iterator over a scan of c's log files and its close
-// function. The lines come in batches (a chunk's at a time): one channel
-// receive for many lines.
+// function.
 func pushScan(L *lua.LState, c *docker.Container, sc *scan, lf *logFiles, stamps bool) int {
 	subject := c.Subject()
-	s := luax.NewStream(L, 4, func(sink *luax.Sink[[]Line]) error {
-		if err := sc.read(sink.Context(), lf, sink.Send); err != nil && sink.Context().Err() == nil {
+	s := luax.NewStream(L, 1024, func(sink *luax.Sink[Line]) error {
+		err := sc.read(sink.Context(), lf, func(batch []Line) bool {
+			for _, l := range batch {
+				if !sink.Send(l) {
+					return false
+				}
+			}
+			return true
+		})
+		if err != nil && sink.Context().Err() == nil {
 			return fmt.Errorf("%s: logs: %w", subject, err)
 		}
 		return sink.Context().Err()
-	}, nil)
-	var batch []Line
-	L.Push(luax.Function(L, "iterator", func(L *lua.LState) int {
-		for len(batch) == 0 {
-			b, ok, err := s.Next(L)
-			if err != nil {
-				L.RaiseError("%s", err.Error())
-			}
-			if !ok {
-				L.Push(lua.LNil)
-				return 1
-			}
-			batch = b
-		}
-		L.Push(Table(L, &batch[0], stamps))
-		batch = batch[1:]
-		return 1
-	}))
-	L.Push(s.CloseFunc(L))
-	return 2
+	}, func(L *lua.LState, l Line) lua.LValue {
+		return Table(L, &l, stamps)
+	})
+	return s.Push(L)
 }
 
 // The stream names as Lua values, made once (not one string a line).

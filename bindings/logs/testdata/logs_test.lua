@@ -39,6 +39,12 @@ function TestGrep()
     assert.eq(collect(stream, c:logs{grep = "^(out|err) 9999"}), filtered, stream)
   end
   assert.error_matches(function() c:logs{grep = "("} end, "option \"grep\"")
+  -- a scan left early, then closed: its readers stop, the iterator ends
+  local it, close = c:logs{grep = "^out"}
+  assert.eq(it().line, "out 1")
+  close()
+  assert.eq(it(), nil)
+  for l in c:logs{} do break end
 end
 
 function TestSinceUntilAndTimestamps()
