@@ -11,14 +11,12 @@ import (
 	"github.com/ctrsh/ctrsh/bindings/luax"
 )
 
-// Module is one preloaded ctrsh module.
+// Module is one preloaded ctrsh module (newModules, in modules.go, builds
+// them all and wires them together).
 type Module struct {
 	Name   string
 	Loader lua.LGFunction
 }
-
-// Modules lists the modules every state preloads and sets as globals.
-var Modules = modules
 
 // Options are the gopher-lua options of every state. The data stack starts
 // at gopher-lua's default and may grow to 256 Ki values (4 MiB), so that
@@ -43,7 +41,7 @@ func New(env *luax.Env) *lua.LState {
 	openStdio(L, env)
 	installRequire(L, env)
 	openCompat(L)
-	for _, m := range Modules {
+	for _, m := range newModules() {
 		L.PreloadModule(m.Name, m.Loader)
 		if err := luax.CallByParam(L, lua.P{Fn: L.GetGlobal("require"), NRet: 1, Protect: true}, lua.LString(m.Name)); err == nil {
 			L.SetGlobal(m.Name, L.Get(-1))

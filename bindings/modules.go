@@ -14,19 +14,34 @@ import (
 	"github.com/ctrsh/ctrsh/bindings/trace"
 )
 
-// modules are the ctrsh modules, in the order they are loaded: the host
-// modules first, then the engine's, which set the hooks that let proc and ns
-// take container references.
-var modules = []Module{
-	{Name: "proc", Loader: proc.Loader},
-	{Name: "cgroup", Loader: cgroup.Loader},
-	{Name: "ns", Loader: ns.Loader},
-	{Name: "docker", Loader: docker.Loader},
-	{Name: "events", Loader: events.Loader},
-	{Name: "logs", Loader: logs.Loader},
-	{Name: "net", Loader: netx.Loader},
-	{Name: "trace", Loader: trace.Loader},
-	{Name: "journal", Loader: journal.Loader},
-	{Name: "cri", Loader: cri.Loader},
-	{Name: "containers", Loader: containers.Loader},
+// newModules builds the ctrsh modules and wires them: the whole graph of
+// the program. A module that needs another is handed it here, as a small
+// interface its own package defines; no module sets another's variables.
+// New loads them, in this order, into every state, and sets each as a
+// global.
+func newModules() []Module {
+	// Container references ("web", an id prefix, "pod/name") are found in
+	// every runtime of the host: the containers module's Resolver.
+	refs := containers.Resolver{}
+	tr := trace.New(refs)
+	// Container's methods that other modules provide (they import docker).
+	dk := docker.New(docker.Extensions{
+		Logs:    logs.OfContainer,
+		Events:  events.OfContainer,
+		Trace:   tr.OfContainer,
+		History: journal.OfContainer,
+	})
+	return []Module{
+		{Name: "proc", Loader: proc.New(refs).Loader},
+		{Name: "cgroup", Loader: cgroup.Loader},
+		{Name: "ns", Loader: ns.New(refs).Loader},
+		{Name: "docker", Loader: dk.Loader}, // before the modules that push Containers
+		{Name: "events", Loader: events.Loader},
+		{Name: "logs", Loader: logs.New(refs).Loader},
+		{Name: "net", Loader: netx.Loader},
+		{Name: "trace", Loader: tr.Loader},
+		{Name: "journal", Loader: journal.Loader},
+		{Name: "cri", Loader: cri.Loader},
+		{Name: "containers", Loader: containers.Loader},
+	}
 }

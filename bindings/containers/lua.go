@@ -1,7 +1,6 @@
 package containers
 
 import (
-	"context"
 	"errors"
 	"strings"
 
@@ -25,20 +24,6 @@ var funcs = []luax.Func{
 func Loader(L *lua.LState) int {
 	L.Push(luax.NewModule(L, "containers", doc, funcs))
 	return 1
-}
-
-// The references of the logs, trace, proc and ns modules (logs.read("web"),
-// p:container(), ns.enter("web", ...)) find containers in every runtime.
-func init() {
-	docker.Resolve = func(L *lua.LState, ref string) (*docker.Container, error) {
-		rts := Runtimes(L)
-		defer Announce(L, rts)
-		return Get(luax.Ctx(L), rts, ref)
-	}
-	docker.Resolver = func(L *lua.LState) func(ctx context.Context, ref string) (*docker.Container, error) {
-		rts := Runtimes(L)
-		return func(ctx context.Context, ref string) (*docker.Container, error) { return Get(ctx, rts, ref) }
-	}
 }
 
 func luaList(L *lua.LState) int {

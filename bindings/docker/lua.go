@@ -24,79 +24,38 @@ var funcs = []luax.Func{
 	{Name: "stats", Doc: `docker.stats{interval=0, filters=, fields=} --> array of {id, name, memory, cpu, pids, net} for running containers | nil, err  (one interval shared by all; by default what docker stats shows: memory {usage, working_set, limit}, cpu {usage_ns}, pids {current}, net; fields={"memory", "cpu", "pids", "io", "net"} or "all" reads those groups in full, as c:stats)`, Fn: luaStats},
 }
 
-// Loader is the docker module's loader for L.PreloadModule.
-func Loader(L *lua.LState) int {
-	containerType.Register(L)
+// ContainerFunc is a method of Container that another module provides
+// (those modules import docker, so docker cannot call them): it reads its
+// arguments from argument n on, pushes its results and returns their count.
+type ContainerFunc func(L *lua.LState, c *Container, n int) int
+
+// Extensions are the methods of Container that other modules provide. A nil
+// one fails saying which module is missing.
+type Extensions struct {
+	Logs    ContainerFunc // c:logs{...}: the logs module's
+	Events  ContainerFunc // c:events{...}: the events module's (an engine's containers; a CRI runtime's have their own)
+	Trace   ContainerFunc // c:trace(kinds, {...} [, fn]): the trace module's
+	History ContainerFunc // c:history{...}: the journal module's
+}
+
+// Module is the docker module: its functions and the Container type that
+// every runtime's containers share.
+type Module struct {
+	container *luax.Type
+}
+
+// New returns the docker module, whose Containers have the methods x gives.
+func New(x Extensions) *Module {
+	return &Module{container: containerType(x)}
+}
+
+// Loader is the docker module's loader for L.PreloadModule. It registers
+// the Container type with its extensions; bindings.New loads docker before
+// the modules that push Containers (containers, cri).
+func (m *Module) Loader(L *lua.LState) int {
+	m.container.Register(L)
 	L.Push(luax.NewModule(L, "docker", doc, funcs))
 	return 1
-}
-
-// Hooks set by the modules that build on docker (they import docker, so
-// docker cannot import them).
-var (
-	// EventsHook is c:events(opts): it pushes the stream of events of c,
-	// with the options at argument n, and returns the count pushed.
-	EventsHook func(L *lua.LState, c *Container, n int) int
-	// LogsHook is c:logs(opts), likewise.
-	LogsHook func(L *lua.LState, c *Container, n int) int
-	// TraceHook is c:trace(kind, opts [, fn]), with the kind at argument n.
-	TraceHook func(L *lua.LState, c *Container, n int) int
-	// HistoryHook is c:history(opts): the container's rows of the journal.
-	HistoryHook func(L *lua.LState, c *Container, n int) int
-	// Resolve, when set (by the containers module), finds the container a
-	// reference names in every runtime of the host, not the engine's only:
-	// for LookupL (logs.read, trace's container=) and for the container
-	// references of the proc and ns modules. docker.container stays the
-	// engine's.
-	Resolve func(L *lua.LState, ref string) (*Container, error)
-	// Resolver, when set (by the containers module), is Resolve for use off
-	// L's goroutine: the runtimes are found on L's, the lookups may run
-	// anywhere (a trace's reader names the containers it meets).
-	Resolver func(L *lua.LState) func(ctx context.Context, ref string) (*Container, error)
-)
-
-// LookupFunc is a lookup of L's containers that may run off L's goroutine:
-// every runtime's when the containers module is loaded, else the engine's.
-func LookupFunc(L *lua.LState) func(ctx context.Context, ref string) (*Container, error) {
-	if Resolver != nil {
-		return Resolver(L)
-	}
-	e, err := Client(L)
-	return func(ctx context.Context, ref string) (*Container, error) {
-		if err != nil {
-			return nil, err
-		}
-		return Lookup(ctx, e, ref)
-	}
-}
-
-func init() {
-	proc.ContainerHook = func(L *lua.LState, id string) int {
-		c, err := LookupL(L, id)
-		if err != nil {
-			return luax.Fail(L, err)
-		}
-		Push(L, c)
-		return 1
-	}
-	proc.ResolveContainer = func(L *lua.LState, ref string) (string, error) {
-		c, err := LookupL(L, ref)
-		if err != nil {
-			return "", err
-		}
-		return c.ID, nil
-	}
-	ns.ResolveTarget = func(L *lua.LState, ref string) (ns.Target, error) {
-		c, err := LookupL(L, ref)
-		if err != nil {
-			return ns.Target{}, err
-		}
-		p, err := pinInit(L, c, false)
-		if err != nil {
-			return ns.Target{}, err
-		}
-		return target(c, p), nil
-	}
 }
 
 // lookupL is Lookup through the engine of L (or its state on disk).
@@ -109,13 +68,21 @@ func lookupL(L *lua.LState, ref string) (*Container, error) {
 	return Lookup(luax.Ctx(L), e, ref)
 }
 
-// LookupL finds a container through the engine client of L (see Lookup),
-// or in every runtime of the host when Resolve is set.
-func LookupL(L *lua.LState, ref string) (*Container, error) {
-	if Resolve != nil {
-		return Resolve(L, ref)
+// containerTypeName names the Container type's metatable.
+const containerTypeName = "ctrsh.Container"
+
+// containerType is the Container type, with the methods other modules
+// provide taken from x.
+func containerType(x Extensions) *luax.Type {
+	return &luax.Type{
+		Name: containerTypeName,
+		Doc:  "Container: a container's snapshot (c.id, c.name, c.pid, c.state, ...; c.source: \"engine\", or \"disk\" when the engine did not answer; c.runtime: \"docker\" or \"podman\"; c:refresh() re-reads) and what can be done with it",
+		Fields: []string{"id", "short_id", "name", "image", "image_id", "state", "status", "pid", "created",
+			"started_at", "finished_at", "labels", "restart_count", "exit_code", "oom_killed", "restart_policy", "source", "runtime", "pod"},
+		Field:   containerField,
+		String:  containerString,
+		Methods: containerMethods(x),
 	}
-	return lookupL(L, ref)
 }
 
 // inspectOnly are the fields a container from the engine's list does not
@@ -123,86 +90,82 @@ func LookupL(L *lua.LState, ref string) (*Container, error) {
 var inspectOnly = map[string]bool{"started_at": true, "finished_at": true, "restart_count": true,
 	"exit_code": true, "oom_killed": true, "restart_policy": true}
 
-var containerType = &luax.Type{
-	Name: "ctrsh.Container",
-	Doc:  "Container: a container's snapshot (c.id, c.name, c.pid, c.state, ...; c.source: \"engine\", or \"disk\" when the engine did not answer; c.runtime: \"docker\" or \"podman\"; c:refresh() re-reads) and what can be done with it",
-	Fields: []string{"id", "short_id", "name", "image", "image_id", "state", "status", "pid", "created",
-		"started_at", "finished_at", "labels", "restart_count", "exit_code", "oom_killed", "restart_policy", "source", "runtime", "pod"},
-	Field: func(L *lua.LState, v any, key string) lua.LValue {
-		c := v.(*Container)
-		if c.partial && inspectOnly[key] {
-			_ = c.Complete(luax.Ctx(L)) // on failure, the list's snapshot stays
+func containerField(L *lua.LState, v any, key string) lua.LValue {
+	c := v.(*Container)
+	if c.partial && inspectOnly[key] {
+		_ = c.Complete(luax.Ctx(L)) // on failure, the list's snapshot stays
+	}
+	switch key {
+	case "id":
+		return lua.LString(c.ID)
+	case "short_id":
+		return lua.LString(c.ShortID())
+	case "name":
+		return lua.LString(c.Name)
+	case "image":
+		return lua.LString(c.Image)
+	case "image_id":
+		return lua.LString(c.ImageID)
+	case "state":
+		return lua.LString(c.State)
+	case "status":
+		return lua.LString(c.Status)
+	case "pid":
+		return lua.LNumber(c.PID)
+	case "created":
+		return luax.ToLua(L, c.Created)
+	case "started_at":
+		return luax.ToLua(L, c.StartedAt)
+	case "finished_at":
+		return luax.ToLua(L, c.FinishedAt)
+	case "labels":
+		return luax.ToLua(L, c.Labels)
+	case "restart_count":
+		return lua.LNumber(c.RestartCount)
+	case "exit_code":
+		return lua.LNumber(c.ExitCode)
+	case "oom_killed":
+		return lua.LBool(c.OOMKilled)
+	case "restart_policy":
+		return optString(c.RestartPolicy)
+	case "source":
+		return lua.LString(c.Source)
+	case "runtime":
+		return lua.LString(c.Runtime)
+	case "pod":
+		if p := c.PodOf(); p != nil {
+			return PodTable(L, p)
 		}
-		switch key {
-		case "id":
-			return lua.LString(c.ID)
-		case "short_id":
-			return lua.LString(c.ShortID())
-		case "name":
-			return lua.LString(c.Name)
-		case "image":
-			return lua.LString(c.Image)
-		case "image_id":
-			return lua.LString(c.ImageID)
-		case "state":
-			return lua.LString(c.State)
-		case "status":
-			return lua.LString(c.Status)
-		case "pid":
-			return lua.LNumber(c.PID)
-		case "created":
-			return luax.ToLua(L, c.Created)
-		case "started_at":
-			return luax.ToLua(L, c.StartedAt)
-		case "finished_at":
-			return luax.ToLua(L, c.FinishedAt)
-		case "labels":
-			return luax.ToLua(L, c.Labels)
-		case "restart_count":
-			return lua.LNumber(c.RestartCount)
-		case "exit_code":
-			return lua.LNumber(c.ExitCode)
-		case "oom_killed":
-			return lua.LBool(c.OOMKilled)
-		case "restart_policy":
-			return optString(c.RestartPolicy)
-		case "source":
-			return lua.LString(c.Source)
-		case "runtime":
-			return lua.LString(c.Runtime)
-		case "pod":
-			if p := c.PodOf(); p != nil {
-				return PodTable(L, p)
-			}
-		}
-		return lua.LNil
-	},
-	String: func(v any) string {
-		c := v.(*Container)
-		name := c.Name
-		if c.Pod != nil {
-			name = c.Pod.String() + "/" + c.Name
-		}
-		s := fmt.Sprintf("<container %s %.6s… %s", name, c.ID, c.State)
-		if c.PID > 0 {
-			s += fmt.Sprintf(" pid %d", c.PID)
-		}
-		return s + ">"
-	},
+	}
+	return lua.LNil
 }
 
-// The methods refer to containerType (through Check): set them in init.
-func init() {
-	containerType.Methods = []luax.Func{
+func containerString(v any) string {
+	c := v.(*Container)
+	name := c.Name
+	if c.Pod != nil {
+		name = c.Pod.String() + "/" + c.Name
+	}
+	s := fmt.Sprintf("<container %s %.6s… %s", name, c.ID, c.State)
+	if c.PID > 0 {
+		s += fmt.Sprintf(" pid %d", c.PID)
+	}
+	return s + ">"
+}
+
+// containerMethods are the methods of Container: its own, c:enter and
+// c:run (lua_enter.go), c:env (lua_env.go), and x's.
+func containerMethods(x Extensions) []luax.Func {
+	return []luax.Func{
 		{Name: "refresh", Doc: "c:refresh() --> c | nil, err  (re-reads the snapshot fields)", Fn: luaRefresh},
 		{Name: "inspect", Doc: "c:inspect() --> the engine's inspect document (engine key names) | nil, err", Fn: luaInspect},
 		{Name: "top", Doc: "c:top() --> array of {pid, pid_inside, ppid, ppid_inside, uid, user, comm, cmd, state, rss, cpu_seconds} | nil, err  (from /proc)", Fn: luaTop},
 		{Name: "stats", Doc: "c:stats{interval=0} --> {memory=, cpu=, pids=, io=, net=} | nil, err  (from the cgroup; cpu.percent only when interval > 0)", Fn: luaCStats},
 		{Name: "exec", Doc: "c:exec(cmd, {user=, env=, workdir=, tty=false, stdin=, timeout=}) --> {code=, stdout=, stderr=} | nil, err  (engine exec; cmd: array, or a string split on spaces)", Fn: luaExec, Unsafe: true},
-		{Name: "logs", Doc: `c:logs{tail=, since=, ["until"]=, follow=false, timestamps=false, grep=} --> iterator of {stream, time, line}, close`, Fn: luaLogs},
-		{Name: "events", Doc: `c:events{filters=, since=, ["until"]=} --> iterator of events of this container, close`, Fn: luaEvents},
-		{Name: "trace", Doc: `c:trace(kind|kinds, {duration=, ["until"]=, buffer=, path=} [, fn]) --> iterator of what this container's processes do (kinds: exec, exit, oom, connect, open; see help(trace))`, Fn: luaTrace},
-		{Name: "history", Doc: `c:history{since=, ["until"]=, action=, source=, type=, limit=} --> array of this container's journal events (journal.events) | nil, err`, Fn: luaHistory},
+		{Name: "logs", Doc: `c:logs{tail=, since=, ["until"]=, follow=false, timestamps=false, grep=} --> iterator of {stream, time, line}, close`, Fn: luaLogs(x.Logs)},
+		{Name: "events", Doc: `c:events{filters=, since=, ["until"]=} --> iterator of events of this container, close`, Fn: luaEvents(x.Events)},
+		{Name: "trace", Doc: `c:trace(kind|kinds, {duration=, ["until"]=, buffer=, path=} [, fn]) --> iterator of what this container's processes do (kinds: exec, exit, oom, connect, open; see help(trace))`, Fn: extension("trace", "trace", x.Trace)},
+		{Name: "history", Doc: `c:history{since=, ["until"]=, action=, source=, type=, limit=} --> array of this container's journal events (journal.events) | nil, err`, Fn: extension("history", "journal", x.History)},
 		{Name: "ns", Doc: "c:ns() --> {mnt=inode, net=, pid=, ipc=, uts=, user=, cgroup=, time=} | nil, err", Fn: luaNS},
 		{Name: "cgroup", Doc: "c:cgroup() --> Cgroup | nil, err", Fn: luaCgroup},
 		{Name: "start", Doc: "c:start() --> true | nil, err", Fn: lifecycle("start", (*Container).Start), Unsafe: true},
@@ -212,6 +175,9 @@ func init() {
 		{Name: "restart", Doc: "c:restart{timeout=} --> true | nil, err", Fn: luaStop("restart", (*Container).Restart), Unsafe: true},
 		{Name: "kill", Doc: `c:kill([signal="KILL"]) --> true | nil, err  (signal: "TERM", "SIGHUP", 9)`, Fn: luaKill, Unsafe: true},
 		{Name: "wait", Doc: "c:wait() --> exit code | nil, err  (waits until the container stops)", Fn: luaWait},
+		{Name: "enter", Doc: enterDoc, Fn: containerEnter, Unsafe: true},
+		{Name: "run", Doc: runDoc, Fn: containerRun, Unsafe: true},
+		{Name: "env", Doc: envDoc, Fn: luaEnv},
 	}
 }
 
@@ -230,11 +196,27 @@ func PodTable(L *lua.LState, p *Pod) *lua.LTable {
 }
 
 // Push pushes c as a Container userdata.
-func Push(L *lua.LState, c *Container) { containerType.Push(L, c) }
+func Push(L *lua.LState, c *Container) { L.Push(newUserData(L, c)) }
+
+// newUserData wraps c as a Container userdata, with the methods of the
+// docker module loaded in L; in a state without it, with no extensions
+// (c:logs then says the logs module is not loaded).
+func newUserData(L *lua.LState, c *Container) *lua.LUserData {
+	mt, ok := L.GetTypeMetatable(containerTypeName).(*lua.LTable)
+	if !ok {
+		mt = containerType(Extensions{}).Register(L)
+	}
+	ud := L.NewUserData()
+	ud.Value = c
+	ud.Metatable = mt
+	return ud
+}
 
 // Check returns the Container at argument n, raising Lua's standard error
 // when it is not one.
-func Check(L *lua.LState, n int) *Container { return containerType.Check(L, n).(*Container) }
+func Check(L *lua.LState, n int) *Container {
+	return luax.CheckType(L, n, containerTypeName).(*Container)
+}
 
 func luaPing(L *lua.LState) int {
 	e, err := Client(L)
@@ -324,7 +306,7 @@ func luaContainers(L *lua.LState) int {
 	}
 	t := L.CreateTable(len(list), 0)
 	for _, c := range list {
-		t.Append(containerType.New(L, c))
+		t.Append(newUserData(L, c))
 	}
 	L.Push(t)
 	return 1
@@ -680,43 +662,47 @@ func luaCgroup(L *lua.LState) int {
 	return 1
 }
 
-func luaLogs(L *lua.LState) int {
-	c := Check(L, 1)
-	if LogsHook == nil {
-		return luax.Failf(L, "%s: logs: the logs module is not loaded", c.Subject())
+// extension is the method name of Container, f, which the module named
+// module provides.
+func extension(name, module string, f ContainerFunc) lua.LGFunction {
+	return func(L *lua.LState) int {
+		c := Check(L, 1)
+		if f == nil {
+			return luax.Failf(L, "%s: %s: the %s module is not loaded", c.Subject(), name, module)
+		}
+		return f(L, c, 2)
 	}
-	if err := c.Complete(luax.Ctx(L)); err != nil { // its log driver and file
-		return luax.Fail(L, err)
-	}
-	return LogsHook(L, c, 2)
 }
 
-func luaEvents(L *lua.LState) int {
-	c := Check(L, 1)
-	if eo, ok := c.ops.(EventOps); ok {
-		return eo.Events(L, c, 2)
+// luaLogs is c:logs: the logs module's f, given the container completed
+// (its log driver and file).
+func luaLogs(f ContainerFunc) lua.LGFunction {
+	return func(L *lua.LState) int {
+		c := Check(L, 1)
+		if f == nil {
+			return luax.Failf(L, "%s: logs: the logs module is not loaded", c.Subject())
+		}
+		if err := c.Complete(luax.Ctx(L)); err != nil {
+			return luax.Fail(L, err)
+		}
+		return f(L, c, 2)
 	}
-	if err := c.NeedEngine(luax.Ctx(L), "events"); err != nil {
-		return luax.Fail(L, err)
-	}
-	if EventsHook == nil {
-		return luax.Failf(L, "%s: events: the events module is not loaded", c.Subject())
-	}
-	return EventsHook(L, c, 2)
 }
 
-func luaTrace(L *lua.LState) int {
-	c := Check(L, 1)
-	if TraceHook == nil {
-		return luax.Failf(L, "%s: trace: the trace module is not loaded", c.Subject())
+// luaEvents is c:events: a CRI runtime's own (EventOps), else the engine's
+// through the events module's f.
+func luaEvents(f ContainerFunc) lua.LGFunction {
+	return func(L *lua.LState) int {
+		c := Check(L, 1)
+		if eo, ok := c.ops.(EventOps); ok {
+			return eo.Events(L, c, 2)
+		}
+		if err := c.NeedEngine(luax.Ctx(L), "events"); err != nil {
+			return luax.Fail(L, err)
+		}
+		if f == nil {
+			return luax.Failf(L, "%s: events: the events module is not loaded", c.Subject())
+		}
+		return f(L, c, 2)
 	}
-	return TraceHook(L, c, 2)
-}
-
-func luaHistory(L *lua.LState) int {
-	c := Check(L, 1)
-	if HistoryHook == nil {
-		return luax.Failf(L, "%s: history: the journal module is not loaded", c.Subject())
-	}
-	return HistoryHook(L, c, 2)
 }

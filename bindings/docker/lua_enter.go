@@ -13,22 +13,10 @@ import (
 // c:enter and c:run are the ns module's ns.enter and ns.run on the
 // container's init, read fresh from the engine (a snapshot's PID may belong
 // to a process that has since exited).
-func init() {
-	containerType.Methods = append(containerType.Methods,
-		luax.Func{
-			Name:   "enter",
-			Doc:    "c:enter(cmd, {ns=, join_cgroup=false, user=, workdir=, env=, capture=, stdin=}) --> {code=, stdout=, stderr=} | nil, err: run cmd inside the container's namespaces (native setns; no shell needed in the image)",
-			Fn:     containerEnter,
-			Unsafe: true,
-		},
-		luax.Func{
-			Name:   "run",
-			Doc:    "c:run(chunk, ...) --> the values the Lua chunk returns, evaluated by ctrsh inside the container's namespaces | nil, err",
-			Fn:     containerRun,
-			Unsafe: true,
-		},
-	)
-}
+const (
+	enterDoc = "c:enter(cmd, {ns=, join_cgroup=false, user=, workdir=, env=, capture=, stdin=}) --> {code=, stdout=, stderr=} | nil, err: run cmd inside the container's namespaces (native setns; no shell needed in the image)"
+	runDoc   = "c:run(chunk, ...) --> the values the Lua chunk returns, evaluated by ctrsh inside the container's namespaces | nil, err"
+)
 
 // pinInit pins c's init, whose PID the engine reports: re-read from the
 // engine when the snapshot has none, or always when fresh (entering must
@@ -53,6 +41,16 @@ func pinInit(L *lua.LState, c *Container, fresh bool) (*Pinned, error) {
 		return pinInit(L, c, true)
 	}
 	return p, err
+}
+
+// Target pins c's init as ns's Target (the caller closes it): what
+// ns.enter("web", ...) and ns.of("web") act on.
+func Target(L *lua.LState, c *Container) (ns.Target, error) {
+	p, err := pinInit(L, c, false)
+	if err != nil {
+		return ns.Target{}, err
+	}
+	return target(c, p), nil
 }
 
 // target is the pinned init as ns's Target.

@@ -45,14 +45,7 @@ type ociSpec struct {
 	} `json:"process"`
 }
 
-// The methods are set by lua.go's init, which runs before this file's.
-func init() {
-	containerType.Methods = append(containerType.Methods, luax.Func{
-		Name: "env",
-		Doc:  `c:env() --> array of "KEY=VALUE" | nil, err  (the environment the container was configured with: the engine's Config.Env, a CRI runtime's OCI spec)`,
-		Fn:   luaEnv,
-	})
-}
+const envDoc = `c:env() --> array of "KEY=VALUE" | nil, err  (the environment the container was configured with: the engine's Config.Env, a CRI runtime's OCI spec)`
 
 func luaEnv(L *lua.LState) int {
 	c := Check(L, 1)

@@ -22,19 +22,19 @@ func Loader(L *lua.LState) int {
 	return 1
 }
 
-func init() {
-	docker.EventsHook = func(L *lua.LState, c *docker.Container, n int) int {
-		o := CheckOptions(L, n)
-		if o.Filters == nil {
-			o.Filters = map[string][]string{}
-		}
-		o.Filters["container"] = []string{c.ID}
-		s, failed := open(L, o)
-		if s == nil {
-			return failed
-		}
-		return s.Push(L)
+// OfContainer is c:events(opts), with the options at argument n: what the
+// docker module's Container is given as its events.
+func OfContainer(L *lua.LState, c *docker.Container, n int) int {
+	o := CheckOptions(L, n)
+	if o.Filters == nil {
+		o.Filters = map[string][]string{}
 	}
+	o.Filters["container"] = []string{c.ID}
+	s, failed := open(L, o)
+	if s == nil {
+		return failed
+	}
+	return s.Push(L)
 }
 
 // CheckOptions reads the options of events.stream at argument n.

@@ -24,7 +24,7 @@ var funcs = []luax.Func{
 }
 
 var journalType = &luax.Type{
-	Name:   "ctrsh.Journal",
+	Name:   journalTypeName,
 	Doc:    "Journal: a journal file opened read-only (j.path, j:events{...}, j:samples{...}, j:close())",
 	Fields: []string{"path"},
 	Field: func(L *lua.LState, v any, key string) lua.LValue {
@@ -34,7 +34,14 @@ var journalType = &luax.Type{
 		return lua.LNil
 	},
 	String: func(v any) string { return fmt.Sprintf("<journal %s>", v.(*luaJournal).path) },
+	Methods: []luax.Func{
+		{Name: "events", Doc: "j:events" + eventsDoc, Fn: func(L *lua.LState) int { return luaEvents(L, checkJournal(L), 2) }},
+		{Name: "samples", Doc: "j:samples" + samplesDoc, Fn: func(L *lua.LState) int { return luaSamples(L, checkJournal(L), 2) }},
+		{Name: "close", Doc: "j:close() --> true", Fn: luaClose},
+	},
 }
+
+const journalTypeName = "ctrsh.Journal"
 
 // luaJournal is a Journal userdata: the store, nil once closed.
 type luaJournal struct {
@@ -42,17 +49,13 @@ type luaJournal struct {
 	store *Store
 }
 
-func init() {
-	journalType.Methods = []luax.Func{
-		{Name: "events", Doc: "j:events" + eventsDoc, Fn: func(L *lua.LState) int { return luaEvents(L, checkJournal(L), 2) }},
-		{Name: "samples", Doc: "j:samples" + samplesDoc, Fn: func(L *lua.LState) int { return luaSamples(L, checkJournal(L), 2) }},
-		{Name: "close", Doc: "j:close() --> true", Fn: luaClose},
-	}
-	docker.HistoryHook = func(L *lua.LState, c *docker.Container, n int) int {
-		f := checkFilter(L, n, "since", "until", "action", "source", "type", "limit")
-		f.Container = c.ID
-		return pushEvents(L, nil, f)
-	}
+// OfContainer is c:history(opts), with the options at argument n: the
+// container's rows of the journal, what the docker module's Container is
+// given as its history.
+func OfContainer(L *lua.LState, c *docker.Container, n int) int {
+	f := checkFilter(L, n, "since", "until", "action", "source", "type", "limit")
+	f.Container = c.ID
+	return pushEvents(L, nil, f)
 }
 
 // Loader is the journal module's loader for L.PreloadModule.
@@ -63,7 +66,7 @@ func Loader(L *lua.LState) int {
 }
 
 func checkJournal(L *lua.LState) *luaJournal {
-	return journalType.Check(L, 1).(*luaJournal)
+	return luax.CheckType(L, 1, journalTypeName).(*luaJournal)
 }
 
 const defaultKey = "ctrsh.journal.default"

@@ -17,29 +17,43 @@ const doc = "logs: container logs as lines: tail, since/until, follow, timestamp
 
 const readDoc = `logs.read(ref, {tail=, since=, ["until"]=, follow=false, timestamps=false, grep=, stdout=true, stderr=true}) --> iterator of {stream="stdout"|"stderr", time=, line=}, close | nil, err  (time is always set; timestamps=true also prefixes line as docker logs -t; grep: a Go regexp)`
 
-var funcs = []luax.Func{
-	{Name: "read", Doc: readDoc, Fn: luaRead},
+// Containers is what logs asks of the container runtimes: the container a
+// reference names (logs.read("web")). bindings.New gives it the containers
+// module's Resolver.
+type Containers interface {
+	Lookup(L *lua.LState, ref string) (*docker.Container, error)
 }
 
+// Module is the logs module, whose references are found through its
+// Containers.
+type Module struct {
+	containers Containers
+}
+
+// New returns the logs module, which finds containers through c.
+func New(c Containers) *Module { return &Module{containers: c} }
+
 // Loader is the logs module's loader for L.PreloadModule.
-func Loader(L *lua.LState) int {
-	L.Push(luax.NewModule(L, "logs", doc, funcs))
+func (m *Module) Loader(L *lua.LState) int {
+	L.Push(luax.NewModule(L, "logs", doc, []luax.Func{
+		{Name: "read", Doc: readDoc, Fn: m.luaRead},
+	}))
 	return 1
 }
 
-func init() {
-	docker.LogsHook = func(L *lua.LState, c *docker.Container, n int) int {
-		return read(L, c, n)
-	}
+// OfContainer is c:logs(opts), with the options at argument n: what the
+// docker module's Container is given as its logs.
+func OfContainer(L *lua.LState, c *docker.Container, n int) int {
+	return read(L, c, n)
 }
 
-func luaRead(L *lua.LState) int {
+func (m *Module) luaRead(L *lua.LState) int {
 	ref := L.CheckString(1)
 	if ref == "" {
 		L.ArgError(1, "empty container reference")
 	}
 	o, stamps := checkOptions(L, 2) // misuse raises before the engine is asked
-	c, err := docker.LookupL(L, ref)
+	c, err := m.containers.Lookup(L, ref)
 	if err != nil {
 		return luax.Fail(L, err)
 	}

@@ -96,11 +96,18 @@ func (t *Type) New(L *lua.LState, v any) *lua.LUserData {
 // Check returns the Go value of argument n, raising Lua's standard
 // "bad argument" error when it is not a userdata of type t.
 func (t *Type) Check(L *lua.LState, n int) any {
+	return CheckType(L, n, t.Name)
+}
+
+// CheckType is Type.Check by the type's name. The methods of a Type use
+// it: a function in the Type's literal cannot refer to the variable that
+// holds it (Go reports an initialization cycle).
+func CheckType(L *lua.LState, n int, name string) any {
 	ud, ok := L.Get(n).(*lua.LUserData)
-	if ok && ud.Metatable == L.GetTypeMetatable(t.Name) {
+	if ok && ud.Metatable == L.GetTypeMetatable(name) {
 		return ud.Value
 	}
-	L.ArgError(n, t.Name+" expected, got "+TypeName(L, n))
+	L.ArgError(n, name+" expected, got "+TypeName(L, n))
 	return nil
 }
 

@@ -15,20 +15,18 @@ import (
 )
 
 // EnterFuncs are ns.enter and ns.run; the module's Loader appends them.
-var EnterFuncs = []luax.Func{
-	{Name: "enter", Doc: "ns.enter(target, cmd, {ns=, join_cgroup=, workdir=, user=, env=, capture=, stdin=, allow_host=}) --> {code=, stdout=, stderr=} | nil, err  (cmd: string split on spaces, or array)", Fn: luaEnter, Unsafe: true},
-	{Name: "run", Doc: "ns.run(target, chunk, ...) --> the values the Lua chunk returns, evaluated inside the target's namespaces | nil, err", Fn: luaRun, Unsafe: true},
+func (m *Module) EnterFuncs() []luax.Func {
+	return []luax.Func{
+		{Name: "enter", Doc: "ns.enter(target, cmd, {ns=, join_cgroup=, workdir=, user=, env=, capture=, stdin=, allow_host=}) --> {code=, stdout=, stderr=} | nil, err  (cmd: string split on spaces, or array)", Fn: m.luaEnter, Unsafe: true},
+		{Name: "run", Doc: "ns.run(target, chunk, ...) --> the values the Lua chunk returns, evaluated inside the target's namespaces | nil, err", Fn: m.luaRun, Unsafe: true},
+	}
 }
 
-// ResolveTarget turns a target that is not a PID (a container name or id)
-// into the process to act on, pinned and checked to be the container's
-// (the caller closes it). The docker module sets it; nil means only PIDs.
-var ResolveTarget func(L *lua.LState, ref string) (Target, error)
-
-// checkTarget reads the target argument: a PID, or a ref for ResolveTarget.
-// failed is non-zero (the count to return) when it pushed nil, message.
-// The caller closes the target.
-func checkTarget(L *lua.LState, n int) (t Target, failed int) {
+// checkTarget reads the target argument: a PID, or a container ref for
+// m's Targets; it raises when a PID is not a positive integer. failed is
+// non-zero (the count to return) when it pushed nil, message. The caller
+// closes the target.
+func (m *Module) checkTarget(L *lua.LState, n int) (t Target, failed int) {
 	switch v := L.Get(n).(type) {
 	case lua.LNumber:
 		p, ok := luax.Integer(v)
@@ -46,10 +44,10 @@ func checkTarget(L *lua.LState, n int) (t Target, failed int) {
 			}
 			return Target{PID: p, Subject: fmt.Sprintf("process %d", p)}, 0
 		}
-		if ResolveTarget == nil {
+		if m.targets == nil {
 			return Target{}, luax.Failf(L, "container %q: container names need the docker module", string(v))
 		}
-		t, err := ResolveTarget(L, string(v))
+		t, err := m.targets.Target(L, string(v))
 		if err != nil {
 			return Target{}, luax.Fail(L, err)
 		}
@@ -60,8 +58,8 @@ func checkTarget(L *lua.LState, n int) (t Target, failed int) {
 	}
 }
 
-func luaEnter(L *lua.LState) int {
-	t, failed := checkTarget(L, 1)
+func (m *Module) luaEnter(L *lua.LState) int {
+	t, failed := m.checkTarget(L, 1)
 	if failed != 0 {
 		return failed
 	}
@@ -69,8 +67,8 @@ func luaEnter(L *lua.LState) int {
 	return EnterLua(L, t, 2)
 }
 
-func luaRun(L *lua.LState) int {
-	t, failed := checkTarget(L, 1)
+func (m *Module) luaRun(L *lua.LState) int {
+	t, failed := m.checkTarget(L, 1)
 	if failed != 0 {
 		return failed
 	}

@@ -73,7 +73,7 @@ func runLua(t *testing.T, pid int, src string) string {
 		audit = append(audit, fmt.Sprintf("%s %s %v", action, subject, f["phase"]))
 		return nil
 	}})
-	L.SetGlobal("ns", luax.NewModule(L, "ns", "namespaces", ns.EnterFuncs))
+	L.SetGlobal("ns", luax.NewModule(L, "ns", "namespaces", ns.New(nil).EnterFuncs()))
 	L.SetGlobal("PID", lua.LNumber(pid))
 	if err := L.DoString(src); err != nil {
 		t.Fatalf("%v\noutput: %s", err, out.String())
@@ -82,10 +82,7 @@ func runLua(t *testing.T, pid int, src string) string {
 }
 
 func TestEnterLua(t *testing.T) {
-	// Without the docker module, container names are refused with a reason.
-	saved := ns.ResolveTarget
-	ns.ResolveTarget = nil
-	t.Cleanup(func() { ns.ResolveTarget = saved })
+	// Without Targets (runLua's ns), container names are refused with a reason.
 	pid := startTarget(t)
 	out := runLua(t, pid, `
 		local r = assert(ns.enter(PID, "hostname"))

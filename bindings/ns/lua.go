@@ -11,24 +11,32 @@ import (
 
 const doc = "ns: namespaces of processes and containers: ids, comparison, entering them"
 
-var funcs = []luax.Func{
-	{Name: "of", Doc: "ns.of(target) --> {mnt=inode, net=, pid=, ipc=, uts=, user=, cgroup=, time=} | nil, err  (target: pid or container ref)", Fn: luaOf},
-	{Name: "same", Doc: `ns.same(a, b [, kinds]) --> bool, array of kinds that differ | nil, err  (kinds: "net" or {"net", "pid"}; default all)`, Fn: luaSame},
+// Targets is what ns asks of the container runtimes: the process a target
+// that is not a PID (a container name or id) names, pinned and checked to
+// be the container's (the caller closes it). bindings.New gives it the
+// containers module's Resolver.
+type Targets interface {
+	Target(L *lua.LState, ref string) (Target, error)
 }
+
+// Module is the ns module, whose targets may be containers, found through
+// its Targets.
+type Module struct {
+	targets Targets
+}
+
+// New returns the ns module. With nil Targets, a target must be a PID.
+func New(t Targets) *Module { return &Module{targets: t} }
 
 // Loader is the ns module's loader for L.PreloadModule: ns.of, ns.same and
 // the EnterFuncs (ns.enter, ns.run).
-func Loader(L *lua.LState) int {
-	all := append(append([]luax.Func(nil), funcs...), EnterFuncs...)
+func (m *Module) Loader(L *lua.LState) int {
+	all := append([]luax.Func{
+		{Name: "of", Doc: "ns.of(target) --> {mnt=inode, net=, pid=, ipc=, uts=, user=, cgroup=, time=} | nil, err  (target: pid or container ref)", Fn: m.luaOf},
+		{Name: "same", Doc: `ns.same(a, b [, kinds]) --> bool, array of kinds that differ | nil, err  (kinds: "net" or {"net", "pid"}; default all)`, Fn: m.luaSame},
+	}, m.EnterFuncs()...)
 	L.Push(luax.NewModule(L, "ns", doc, all))
 	return 1
-}
-
-// checkPIDTarget reads a target (a PID, or a container ref through
-// ResolveTarget); checkTarget raises when a PID is not a positive integer.
-// The caller closes the target.
-func checkPIDTarget(L *lua.LState, n int) (t Target, failed int) {
-	return checkTarget(L, n)
 }
 
 // of reads the namespaces of a target: those of the process pinned, when
@@ -52,25 +60,25 @@ func withSubject(subject string, pid int, err error) error {
 	return fmt.Errorf("%s: %w", subject, err)
 }
 
-func luaOf(L *lua.LState) int {
-	t, failed := checkPIDTarget(L, 1)
+func (m *Module) luaOf(L *lua.LState) int {
+	t, failed := m.checkTarget(L, 1)
 	if failed != 0 {
 		return failed
 	}
 	defer t.Close()
-	m, err := of(luax.HostRoot(L), t)
+	ids, err := of(luax.HostRoot(L), t)
 	if err != nil {
 		return luax.Fail(L, err)
 	}
-	r := L.CreateTable(0, len(m))
-	for k, v := range m {
+	r := L.CreateTable(0, len(ids))
+	for k, v := range ids {
 		r.RawSetString(k, lua.LNumber(v))
 	}
 	L.Push(r)
 	return 1
 }
 
-func luaSame(L *lua.LState) int {
+func (m *Module) luaSame(L *lua.LState) int {
 	var kinds []string
 	switch v := L.Get(3).(type) {
 	case *lua.LNilType:
@@ -91,12 +99,12 @@ func luaSame(L *lua.LState) int {
 	default:
 		L.ArgError(3, "string or array expected, got "+luax.TypeName(L, 3))
 	}
-	a, failed := checkPIDTarget(L, 1)
+	a, failed := m.checkTarget(L, 1)
 	if failed != 0 {
 		return failed
 	}
 	defer a.Close()
-	b, failed := checkPIDTarget(L, 2)
+	b, failed := m.checkTarget(L, 2)
 	if failed != 0 {
 		return failed
 	}

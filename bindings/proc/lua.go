@@ -10,26 +10,58 @@ import (
 	"github.com/ctrsh/ctrsh/bindings/luax"
 )
 
-// ContainerHook is set by the docker module: it pushes the Container whose
-// id is id (or nil, message) and returns the count of values pushed.
-var ContainerHook func(L *lua.LState, id string) int
+// Containers is what proc asks of the container runtimes: the container a
+// process is in (p:container()) and the id a name gives
+// (proc.list{container="web"}). bindings.New gives it the containers
+// module's Resolver.
+type Containers interface {
+	// PushContainer pushes the Container whose id is id, or nil and a
+	// message, and returns the count of values pushed.
+	PushContainer(L *lua.LState, id string) int
+	// ContainerID turns a container name or id prefix into the full id.
+	ContainerID(L *lua.LState, ref string) (id string, err error)
+}
 
-// ResolveContainer is set by the docker module: it turns a container name
-// or id prefix into the full id, for proc.list{container="web"}.
-var ResolveContainer func(L *lua.LState, ref string) (id string, err error)
+// Module is the proc module: its functions and its Process type, whose
+// p:container() asks the Containers it was given.
+type Module struct {
+	containers Containers
+	process    *luax.Type
+}
+
+// New returns the proc module. With nil Containers, p:container() and
+// proc.list{container=NAME} fail saying why (ids still select).
+func New(c Containers) *Module {
+	m := &Module{containers: c}
+	m.process = &luax.Type{
+		Name: processTypeName,
+		Doc:  "Process: a host process (p.pid, p.nspid, p.container_id, p:environ(), ...)",
+		Fields: []string{"pid", "ppid", "comm", "cmdline", "exe", "state", "uid", "gid", "threads", "rss",
+			"start_time", "cpu_seconds", "nspid", "pid_inside", "container_id", "runtime"},
+		Field:  processField,
+		String: processString,
+		Methods: []luax.Func{
+			{Name: "environ", Doc: "p:environ() --> {KEY=value, ...} | nil, err", Fn: luaEnviron},
+			{Name: "ns", Doc: "p:ns() --> {mnt=inode, net=, pid=, ipc=, uts=, user=, cgroup=, time=} | nil, err", Fn: luaNS},
+			{Name: "cgroup", Doc: "p:cgroup() --> Cgroup | nil, err", Fn: luaCgroup},
+			{Name: "children", Doc: "p:children() --> array of Process", Fn: m.luaChildren},
+			{Name: "status", Doc: "p:status() --> table of /proc/PID/status (kB values in bytes)", Fn: luaStatus},
+			{Name: "container", Doc: "p:container() --> Container | nil, err (needs the docker module)", Fn: m.luaContainer},
+		},
+	}
+	return m
+}
 
 const doc = "proc: host processes from /proc, with their PIDs inside and their containers"
 
-var funcs = []luax.Func{
-	{Name: "get", Doc: "proc.get(pid) --> Process | nil, err", Fn: luaGet},
-	{Name: "self", Doc: "proc.self() --> Process (ctrsh itself)", Fn: luaSelf},
-	{Name: "list", Doc: "proc.list{container=ref|true|false, comm=pattern} --> array of Process (comm: a Lua pattern)", Fn: luaList},
-}
-
 // Loader is the proc module's loader for L.PreloadModule.
-func Loader(L *lua.LState) int {
-	processType.Register(L)
-	L.Push(luax.NewModule(L, "proc", doc, funcs))
+func (m *Module) Loader(L *lua.LState) int {
+	m.process.Register(L)
+	L.Push(luax.NewModule(L, "proc", doc, []luax.Func{
+		{Name: "get", Doc: "proc.get(pid) --> Process | nil, err", Fn: m.luaGet},
+		{Name: "self", Doc: "proc.self() --> Process (ctrsh itself)", Fn: m.luaSelf},
+		{Name: "list", Doc: "proc.list{container=ref|true|false, comm=pattern} --> array of Process (comm: a Lua pattern)", Fn: m.luaList},
+	}))
 	return 1
 }
 
@@ -39,26 +71,7 @@ type luaProc struct {
 	p  *Process
 }
 
-var processType = &luax.Type{
-	Name: "ctrsh.Process",
-	Doc:  "Process: a host process (p.pid, p.nspid, p.container_id, p:environ(), ...)",
-	Fields: []string{"pid", "ppid", "comm", "cmdline", "exe", "state", "uid", "gid", "threads", "rss",
-		"start_time", "cpu_seconds", "nspid", "pid_inside", "container_id", "runtime"},
-	Field:  processField,
-	String: processString,
-}
-
-// The methods refer to processType (through checkProc): set them in init.
-func init() {
-	processType.Methods = []luax.Func{
-		{Name: "environ", Doc: "p:environ() --> {KEY=value, ...} | nil, err", Fn: luaEnviron},
-		{Name: "ns", Doc: "p:ns() --> {mnt=inode, net=, pid=, ipc=, uts=, user=, cgroup=, time=} | nil, err", Fn: luaNS},
-		{Name: "cgroup", Doc: "p:cgroup() --> Cgroup | nil, err", Fn: luaCgroup},
-		{Name: "children", Doc: "p:children() --> array of Process", Fn: luaChildren},
-		{Name: "status", Doc: "p:status() --> table of /proc/PID/status (kB values in bytes)", Fn: luaStatus},
-		{Name: "container", Doc: "p:container() --> Container | nil, err (needs the docker module)", Fn: luaContainer},
-	}
-}
+const processTypeName = "ctrsh.Process"
 
 func processField(L *lua.LState, v any, key string) lua.LValue {
 	lp := v.(*luaProc)
@@ -124,7 +137,7 @@ func processString(v any) string {
 }
 
 func checkProc(L *lua.LState) *luaProc {
-	return processType.Check(L, 1).(*luaProc)
+	return luax.CheckType(L, 1, processTypeName).(*luaProc)
 }
 
 // fsOf returns the FS of L's root, raising when /proc cannot be read at all.
@@ -144,35 +157,26 @@ func checkPID(L *lua.LState, n int) int {
 	return int(v)
 }
 
-// Push pushes p as a Process userdata of the state's root.
-func Push(L *lua.LState, p *Process) {
-	f, err := fsOf(L)
-	if err != nil {
-		f = &FS{Root: luax.HostRoot(L)}
-	}
-	processType.Push(L, &luaProc{fs: f, p: p})
-}
-
-func luaGet(L *lua.LState) int {
+func (m *Module) luaGet(L *lua.LState) int {
 	pid := checkPID(L, 1)
 	f, err := fsOf(L)
 	if err != nil {
 		return luax.Fail(L, err)
 	}
-	return pushPID(L, f, pid)
+	return m.pushPID(L, f, pid)
 }
 
 // pushPID reads process pid and pushes it, or nil and the message.
-func pushPID(L *lua.LState, f *FS, pid int) int {
+func (m *Module) pushPID(L *lua.LState, f *FS, pid int) int {
 	p, err := f.Get(pid)
 	if err != nil {
 		return luax.Fail(L, err)
 	}
-	processType.Push(L, &luaProc{fs: f, p: p})
+	m.process.Push(L, &luaProc{fs: f, p: p})
 	return 1
 }
 
-func luaSelf(L *lua.LState) int {
+func (m *Module) luaSelf(L *lua.LState) int {
 	f, err := fsOf(L)
 	if err != nil {
 		return luax.Fail(L, err)
@@ -181,10 +185,10 @@ func luaSelf(L *lua.LState) int {
 	if err != nil {
 		return luax.Fail(L, err)
 	}
-	return pushPID(L, f, pid)
+	return m.pushPID(L, f, pid)
 }
 
-func luaList(L *lua.LState) int {
+func (m *Module) luaList(L *lua.LState) int {
 	o := luax.CheckOptions(L, 1, "container", "comm")
 	filter := Filter{Status: true, Cmdline: true, Cgroup: true}
 	hostOnly := false
@@ -201,8 +205,8 @@ func luaList(L *lua.LState) int {
 		switch {
 		case isHex(ref):
 			filter.ContainerID = ref
-		case ResolveContainer != nil:
-			id, err := ResolveContainer(L, ref)
+		case m.containers != nil:
+			id, err := m.containers.ContainerID(L, ref)
 			if err != nil {
 				return luax.Fail(L, err)
 			}
@@ -244,7 +248,7 @@ func luaList(L *lua.LState) int {
 		if hostOnly && p.ContainerID != "" {
 			continue
 		}
-		t.Append(processType.New(L, &luaProc{fs: f, p: p}))
+		t.Append(m.process.New(L, &luaProc{fs: f, p: p}))
 	}
 	L.Push(t)
 	return 1
@@ -320,7 +324,7 @@ func requireModule(L *lua.LState, name string) (*lua.LTable, bool) {
 	return t, ok
 }
 
-func luaChildren(L *lua.LState) int {
+func (m *Module) luaChildren(L *lua.LState) int {
 	lp := checkProc(L)
 	procs, err := lp.fs.Table(luax.Ctx(L), Filter{PPID: lp.p.PID, Status: true, Cmdline: true, Cgroup: true})
 	if err != nil {
@@ -328,7 +332,7 @@ func luaChildren(L *lua.LState) int {
 	}
 	t := L.CreateTable(len(procs), 0)
 	for _, p := range procs {
-		t.Append(processType.New(L, &luaProc{fs: lp.fs, p: p}))
+		t.Append(m.process.New(L, &luaProc{fs: lp.fs, p: p}))
 	}
 	L.Push(t)
 	return 1
@@ -344,15 +348,15 @@ func luaStatus(L *lua.LState) int {
 	return 1
 }
 
-func luaContainer(L *lua.LState) int {
+func (m *Module) luaContainer(L *lua.LState) int {
 	lp := checkProc(L)
 	if lp.p.ContainerID == "" {
 		return luax.Failf(L, "process %d: not in a container", lp.p.PID)
 	}
-	if ContainerHook == nil {
+	if m.containers == nil {
 		return luax.Failf(L, "process %d: container %.12s: the docker module is not loaded", lp.p.PID, lp.p.ContainerID)
 	}
-	return ContainerHook(L, lp.p.ContainerID)
+	return m.containers.PushContainer(L, lp.p.ContainerID)
 }
 
 // TopTable builds the Lua array of c:top() from rows.

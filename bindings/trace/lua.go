@@ -18,40 +18,56 @@ const doc = "trace: what the processes of containers do, live, from the kernel (
 
 const common = `container=ref|{refs}, duration=, ["until"]=, buffer=`
 
-var funcs = []luax.Func{
-	{Name: "exec", Doc: `trace.exec{` + common + `} [, fn] --> iterator of {kind="exec", time, container, container_id, pid, pid_inside, ppid, uid, comm, filename, argv}, close | nil, err  (every container when no container; with fn: calls fn(ev) until it returns false, and returns true)`, Fn: kindFunc("exec", KindExec)},
-	{Name: "exit", Doc: `trace.exit{` + common + `} [, fn] --> iterator of {kind="exit", ..., code} when a process exited, {..., signal, signal_name, core_dumped} when a signal killed it`, Fn: kindFunc("exit", KindExit)},
-	{Name: "oom", Doc: `trace.oom{` + common + `} [, fn] --> iterator of {kind="oom", time, container, pid, pid_inside, comm, uid, memcg, oom_score_adj, by_pid, by_comm}: the OOM killer's victims (Linux 6.8+)`, Fn: kindFunc("oom", KindOOM)},
-	{Name: "connect", Doc: `trace.connect{` + common + `} [, fn] --> iterator of {kind="connect", ..., family, src, src_port, dst, dst_port, result, errno, latency}: TCP connection attempts, when they resolve`, Fn: kindFunc("connect", KindConnect)},
-	{Name: "open", Doc: `trace.open{path=pattern, ` + common + `} [, fn] --> iterator of {kind="open", ..., path, flags, fd, errno}: files opened (path: a Lua pattern; a literal prefix after ^ is applied in the kernel)`, Fn: kindFunc("open", KindOpen)},
-	{Name: "stream", Doc: `trace.stream(kinds, {path=, ` + common + `} [, fn]) --> one iterator of several kinds (kinds: "exec" or {"exec", "exit", ...})`, Fn: luaStream},
+// Containers is what trace asks of the container runtimes: the container a
+// reference names (container="web"), and a lookup by id that may run off
+// L's goroutine (the reader names the containers it meets). bindings.New
+// gives it the containers module's Resolver.
+type Containers interface {
+	Lookup(L *lua.LState, ref string) (*docker.Container, error)
+	LookupFunc(L *lua.LState) func(ctx context.Context, ref string) (*docker.Container, error)
 }
 
+// Module is the trace module, whose container references are found
+// through its Containers.
+type Module struct {
+	containers Containers
+}
+
+// New returns the trace module, which finds containers through c.
+func New(c Containers) *Module { return &Module{containers: c} }
+
 // Loader is the trace module's loader for L.PreloadModule.
-func Loader(L *lua.LState) int {
-	L.Push(luax.NewModule(L, "trace", doc, funcs))
+func (m *Module) Loader(L *lua.LState) int {
+	L.Push(luax.NewModule(L, "trace", doc, []luax.Func{
+		{Name: "exec", Doc: `trace.exec{` + common + `} [, fn] --> iterator of {kind="exec", time, container, container_id, pid, pid_inside, ppid, uid, comm, filename, argv}, close | nil, err  (every container when no container; with fn: calls fn(ev) until it returns false, and returns true)`, Fn: m.kindFunc("exec", KindExec)},
+		{Name: "exit", Doc: `trace.exit{` + common + `} [, fn] --> iterator of {kind="exit", ..., code} when a process exited, {..., signal, signal_name, core_dumped} when a signal killed it`, Fn: m.kindFunc("exit", KindExit)},
+		{Name: "oom", Doc: `trace.oom{` + common + `} [, fn] --> iterator of {kind="oom", time, container, pid, pid_inside, comm, uid, memcg, oom_score_adj, by_pid, by_comm}: the OOM killer's victims (Linux 6.8+)`, Fn: m.kindFunc("oom", KindOOM)},
+		{Name: "connect", Doc: `trace.connect{` + common + `} [, fn] --> iterator of {kind="connect", ..., family, src, src_port, dst, dst_port, result, errno, latency}: TCP connection attempts, when they resolve`, Fn: m.kindFunc("connect", KindConnect)},
+		{Name: "open", Doc: `trace.open{path=pattern, ` + common + `} [, fn] --> iterator of {kind="open", ..., path, flags, fd, errno}: files opened (path: a Lua pattern; a literal prefix after ^ is applied in the kernel)`, Fn: m.kindFunc("open", KindOpen)},
+		{Name: "stream", Doc: `trace.stream(kinds, {path=, ` + common + `} [, fn]) --> one iterator of several kinds (kinds: "exec" or {"exec", "exit", ...})`, Fn: m.luaStream},
+	}))
 	return 1
 }
 
-func init() {
-	docker.TraceHook = func(L *lua.LState, c *docker.Container, n int) int {
-		kinds := checkKinds(L, n)
-		return open(L, "c:trace", kinds, n+1, []string{c.ID}, map[string]string{c.ID: c.Name})
-	}
+// OfContainer is c:trace(kind|kinds, opts [, fn]), with the kinds at
+// argument n: what the docker module's Container is given as its trace.
+func (m *Module) OfContainer(L *lua.LState, c *docker.Container, n int) int {
+	kinds := checkKinds(L, n)
+	return m.open(L, "c:trace", kinds, n+1, []string{c.ID}, map[string]string{c.ID: c.Name})
 }
 
 // QueueSize is the number of batches of events waiting for Lua; when Lua
 // falls behind, the kernel's ring buffer fills and counts what it loses.
 var QueueSize = 16
 
-func kindFunc(name string, k Kind) lua.LGFunction {
+func (m *Module) kindFunc(name string, k Kind) lua.LGFunction {
 	return func(L *lua.LState) int {
-		return open(L, "trace."+name, []Kind{k}, 1, nil, nil)
+		return m.open(L, "trace."+name, []Kind{k}, 1, nil, nil)
 	}
 }
 
-func luaStream(L *lua.LState) int {
-	return open(L, "trace.stream", checkKinds(L, 1), 2, nil, nil)
+func (m *Module) luaStream(L *lua.LState) int {
+	return m.open(L, "trace.stream", checkKinds(L, 1), 2, nil, nil)
 }
 
 // checkKinds reads a kind or an array of kinds at argument n.
@@ -83,7 +99,7 @@ func kindIndex(k Kind) (int, bool) {
 // open reads the options at argument n (and a callback at n+1), opens the
 // tracer and pushes the stream, or runs the callback loop. ids, when set,
 // are the containers already chosen (c:trace).
-func open(L *lua.LState, fname string, kinds []Kind, n int, ids []string, names map[string]string) int {
+func (m *Module) open(L *lua.LState, fname string, kinds []Kind, n int, ids []string, names map[string]string) int {
 	lo := luax.CheckOptions(L, n, allowedOptions(kinds, ids == nil)...)
 	var fn *lua.LFunction
 	if L.GetTop() > n && L.Get(n+1) != lua.LNil {
@@ -107,7 +123,7 @@ func open(L *lua.LState, fname string, kinds []Kind, n int, ids []string, names 
 		names = map[string]string{}
 	}
 	for _, ref := range refs {
-		c, err := docker.LookupL(L, ref)
+		c, err := m.containers.Lookup(L, ref)
 		if err != nil {
 			return luax.Fail(L, err)
 		}
@@ -118,7 +134,7 @@ func open(L *lua.LState, fname string, kinds []Kind, n int, ids []string, names 
 		return luax.Failf(L, "%s: container={}: no container given", fname)
 	}
 	o.Containers = ids
-	o.Names = namer(L, names)
+	o.Names = namer(m.containers.LookupFunc(L), names)
 	env := luax.GetEnv(L)
 	o.Notice = func(msg string) { fmt.Fprintf(env.Stderr, "ctrsh: %s\n", msg) }
 
@@ -231,10 +247,9 @@ func (e *events) each(L *lua.LState, fn *lua.LFunction) int {
 }
 
 // namer returns the name lookup the producer goroutine uses: the names
-// known at open, then the container's runtime (bounded, once per
+// known at open, then look, the containers' runtimes (bounded, once per
 // container).
-func namer(L *lua.LState, known map[string]string) func(id string) string {
-	look := docker.LookupFunc(L)
+func namer(look func(ctx context.Context, ref string) (*docker.Container, error), known map[string]string) func(id string) string {
 	return func(id string) string {
 		if n, ok := known[id]; ok {
 			return n
