@@ -20,11 +20,6 @@ import (
 	"github.com/ctrsh/ctrsh/bindings/luax"
 )
 
-func init() {
-	subcommands["completion"] = runCompletion
-	subcommands["__complete"] = runComplete
-}
-
 const completionUsage = `usage: ctrsh completion bash|zsh|fish
 
 Print the completion script for a shell: subcommands, flags, playbook names

@@ -18,10 +18,6 @@ import (
 	"github.com/ctrsh/ctrsh/bindings/luax"
 )
 
-func init() {
-	subcommands["fleet"] = runFleet
-}
-
 const fleetUsage = `usage: ctrsh fleet run PLAYBOOK [ARGS...] --hosts FILE|h1,h2,... [flags]
        ctrsh fleet push --hosts FILE|h1,h2,... [--binary FILE] [flags]
        ctrsh fleet k8s PLAYBOOK [ARGS...] --image IMAGE [--job --nodes n1,n2,...] [flags]

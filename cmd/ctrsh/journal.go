@@ -20,10 +20,6 @@ import (
 	"github.com/ctrsh/ctrsh/bindings/luax"
 )
 
-func init() {
-	subcommands["journal"] = runJournal
-}
-
 const journalUsage = `usage: ctrsh journal record [--db PATH] [--retain 14d] [--max-size 1GiB] [--sample 10s] [--host URL] [--cri URL]
 
 Record what happens to containers in an SQLite journal that outlives the

@@ -14,10 +14,7 @@ import (
 	"strings"
 	"time"
 
-	lua "github.com/yuin/gopher-lua"
-
 	"github.com/ctrsh/ctrsh/bindings"
-	"github.com/ctrsh/ctrsh/bindings/containers"
 	"github.com/ctrsh/ctrsh/bindings/luax"
 	"github.com/ctrsh/ctrsh/bindings/ns"
 )
@@ -34,31 +31,6 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-func init() {
-	subcommands["nsenter"] = runNsenter
-	resolveContainerPID = func(ctx context.Context, ref string) (int, *os.File, error) {
-		// The container may be any runtime's (Docker, Podman, containerd,
-		// CRI-O): found as containers.get finds it, through DOCKER_HOST and
-		// CONTAINER_RUNTIME_ENDPOINT or the usual sockets.
-		L := lua.NewState(lua.Options{SkipOpenLibs: true})
-		defer L.Close()
-		L.SetContext(ctx)
-		luax.SetEnv(L, &luax.Env{Stdout: io.Discard, Stderr: io.Discard, Stdin: strings.NewReader("")})
-		c, err := containers.Get(ctx, containers.Runtimes(L), ref)
-		if err != nil {
-			return 0, nil, err
-		}
-		if c.PID <= 0 {
-			return 0, nil, fmt.Errorf("%s: not running (%s)", c.Subject(), c.State)
-		}
-		p, err := c.Pin("/", c.PID)
-		if err != nil {
-			return 0, nil, err
-		}
-		return p.PID, p.File(), nil
-	}
-}
-
 // usage and exitCodesHelp are the start and end of ctrsh --help, from the
 // one description of the command line (cli.go).
 var (
@@ -66,8 +38,16 @@ var (
 	exitCodesHelp = exitCodesText()
 )
 
-// subcommands are the commands that have flags of their own.
-var subcommands = map[string]func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int{}
+// subcommands are the commands that have flags of their own, each in its
+// own file.
+var subcommands = map[string]func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int{
+	"nsenter":    runNsenter,
+	"top":        runTop,
+	"journal":    runJournal,
+	"fleet":      runFleet,
+	"completion": runCompletion,
+	"__complete": runComplete,
+}
 
 // options are the flags shared by every way of running Lua.
 type options struct {

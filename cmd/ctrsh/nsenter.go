@@ -17,12 +17,6 @@ import (
 	"github.com/ctrsh/ctrsh/nsenter"
 )
 
-// resolveContainerPID turns a container name or id given to -t into the
-// PID of its init, pinned by the pidfd it returns once checked to be the
-// container's process on this host. Set by main when the engine bindings
-// are there; nil means -t takes only PIDs.
-var resolveContainerPID func(ctx context.Context, ref string) (int, *os.File, error)
-
 const nsenterUsage = `usage: ctrsh nsenter -t PID|CONTAINER [options] [-- CMD [ARGS...]]
 
 Run CMD in the namespaces of a process or container, as nsenter(1) does, with
@@ -182,11 +176,7 @@ func runNsenter(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	var pidfd *os.File
 	pid, err := strconv.Atoi(o.target)
 	if err != nil {
-		if resolveContainerPID == nil {
-			fmt.Fprintf(stderr, "ctrsh nsenter: -t %s: not a PID, and container names need the engine bindings\n", o.target)
-			return luax.ExitUsage
-		}
-		if pid, pidfd, err = resolveContainerPID(ctx, o.target); err != nil {
+		if pid, pidfd, err = containerPID(ctx, o.target); err != nil {
 			fmt.Fprintf(stderr, "ctrsh nsenter: %v\n", err)
 			return exitNsenterFailed
 		}

@@ -21,10 +21,6 @@ import (
 	"github.com/ctrsh/ctrsh/bindings/top"
 )
 
-func init() {
-	subcommands["top"] = runTop
-}
-
 const topUsage = `usage: ctrsh top [--interval D] [--sort cpu|mem|pids|name] [--filter TEXT] [--json] [--host H] [--cri URL] [--no-trace]
 
 Every running container of every runtime on the host (Docker, Podman, a
