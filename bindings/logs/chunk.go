@@ -23,7 +23,12 @@ func (w *chunkWorker) do(j chunkJob) chunkResult {
 	if err != nil {
 		return chunkResult{err: err}
 	}
-	w.recs, w.arena = nil, make([]byte, 0, 4<<10)
+	if w.s.grep == nil || w.s.timed() {
+		// Most lines make a record, and most of their bytes are messages.
+		w.recs, w.arena = make([]rec, 0, len(b)/64+16), make([]byte, 0, len(b)/2+64)
+	} else {
+		w.recs, w.arena = nil, make([]byte, 0, 4<<10)
+	}
 	w.open = [3]bool{true, true, true}
 	for len(b) > 0 {
 		line := b

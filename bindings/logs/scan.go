@@ -191,6 +191,7 @@ type merger struct {
 // add takes the messages of a chunk; it reports that the read ends.
 func (m *merger) add(recs []rec) bool {
 	s := m.s
+	m.out = make([]Line, 0, len(recs)) // at most a line a message
 	for i := range recs {
 		r := &recs[i]
 		if m.sinceOpen {
