@@ -51,6 +51,9 @@ func withFile(path string, fn func([]byte) error) error {
 			break
 		}
 		n += m
+		if n < len(buf) {
+			break // the kernel gives a cgroup file whole when it fits: a short read is its end
+		}
 	}
 	return fn(buf[:n])
 }

@@ -189,7 +189,7 @@ func (fs *FS) topRows(procs []*topProc) []TopRow {
 }
 
 // readInto reads a small /proc file into buf (grown as needed) with one
-// open, reads to its end and a close.
+// open, one read when it fits, and a close.
 func readInto(path string, buf []byte) ([]byte, error) {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -211,6 +211,13 @@ func readInto(path string, buf []byte) ([]byte, error) {
 		if n == 0 {
 			return buf, nil
 		}
+		short := len(buf)+n < cap(buf)
 		buf = buf[:len(buf)+n]
+		if short {
+			// The kernel makes these files whole at the first read and
+			// gives all that fits: a short read is the end (one read
+			// less for each file).
+			return buf, nil
+		}
 	}
 }
