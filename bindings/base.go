@@ -18,9 +18,6 @@ import (
 	"github.com/ctrsh/ctrsh/bindings/tabular"
 )
 
-// testGlobals are extra globals of test builds (-tags ctrsh_testhooks).
-var testGlobals []luax.Func
-
 func openBase(L *lua.LState, env *luax.Env) {
 	g := L.Get(lua.GlobalsIndex).(*lua.LTable)
 	luax.SetFuncs(L, g, []luax.Func{

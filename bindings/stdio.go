@@ -20,24 +20,23 @@ type stream struct {
 	w    func() io.Writer
 }
 
+const streamTypeName = "ctrsh.Stream"
+
 var streamType = &luax.Type{
-	Name: "ctrsh.Stream",
+	Name: streamTypeName,
 	Doc:  "Stream: ctrsh's standard output or error (io.stdout, io.stderr): f:write(...), f:flush()",
 	String: func(v any) string {
 		return "<file " + v.(*stream).name + ">"
 	},
-}
-
-func init() {
-	streamType.Methods = []luax.Func{
+	Methods: []luax.Func{
 		{Name: "write", Doc: "f:write(...) --> f: write strings and numbers", Fn: streamWrite},
 		{Name: "flush", Doc: "f:flush() --> f", Fn: streamSelf},
 		{Name: "setvbuf", Doc: "f:setvbuf(mode [, size]) --> true (ctrsh's output is written as it comes)", Fn: streamTrue},
 		{Name: "close", Doc: "f:close() --> nil, err (a standard file stays open)", Fn: streamClose},
-	}
+	},
 }
 
-func checkStream(L *lua.LState, n int) *stream { return streamType.Check(L, n).(*stream) }
+func checkStream(L *lua.LState, n int) *stream { return luax.CheckType(L, n, streamTypeName).(*stream) }
 
 // write lua f:write(...) writes its arguments, after emit()'s held rows.
 func streamWrite(L *lua.LState) int {

@@ -27,8 +27,10 @@ func Loader(L *lua.LState) int {
 	return 1
 }
 
+const cgroupTypeName = "ctrsh.Cgroup"
+
 var cgroupType = &luax.Type{
-	Name:   "ctrsh.Cgroup",
+	Name:   cgroupTypeName,
 	Doc:    "Cgroup: a cgroup (cg.path, cg.version, cg:memory(), cg:cpu(), cg:pids(), cg:io(), cg:procs(), cg:oom_kills(), cg:watch_oom(fn))",
 	Fields: []string{"path", "version"},
 	Field: func(L *lua.LState, v any, key string) lua.LValue {
@@ -45,11 +47,7 @@ var cgroupType = &luax.Type{
 		c := v.(*Cgroup)
 		return fmt.Sprintf("<cgroup v%d %s>", c.Version, c.Path)
 	},
-}
-
-// The methods refer to cgroupType (through check): set them in init.
-func init() {
-	cgroupType.Methods = []luax.Func{
+	Methods: []luax.Func{
 		{Name: "memory", Doc: "cg:memory() --> {usage, limit, max_usage, working_set, cache, rss, swap, failcnt, oom_kills, unlimited, stat, events} | nil, err", Fn: luaMemory},
 		{Name: "cpu", Doc: "cg:cpu() --> {usage_ns, user_ns, system_ns, throttled_ns, nr_throttled, nr_periods, quota_cores, shares, weight, stat} | nil, err", Fn: luaCPU},
 		{Name: "pids", Doc: "cg:pids() --> {current, limit, unlimited} | nil, err", Fn: luaPids},
@@ -57,13 +55,13 @@ func init() {
 		{Name: "procs", Doc: "cg:procs() --> array of PIDs | nil, err", Fn: luaProcs},
 		{Name: "oom_kills", Doc: "cg:oom_kills() --> count | nil (not counted by this kernel) | nil, err", Fn: luaOOMKills},
 		{Name: "watch_oom", Doc: "cg:watch_oom(fn, {timeout=}) --> true | nil, err  (calls fn{time=, oom_kills=, new=} on each OOM kill; fn returning false stops)", Fn: luaWatchOOM},
-	}
+	},
 }
 
 // Push pushes c as a Cgroup userdata.
 func Push(L *lua.LState, c *Cgroup) { cgroupType.Push(L, c) }
 
-func check(L *lua.LState) *Cgroup { return cgroupType.Check(L, 1).(*Cgroup) }
+func check(L *lua.LState) *Cgroup { return luax.CheckType(L, 1, cgroupTypeName).(*Cgroup) }
 
 func luaMode(L *lua.LState) int {
 	m, err := DetectMode(luax.HostRoot(L))

@@ -58,23 +58,23 @@ func (r *connResource) Release(error, bool) {
 
 func (r *connResource) Released() bool { return r.closed.Load() }
 
+const connTypeName = "ctrsh.Conn"
+
 var connType = &luax.Type{
-	Name: "ctrsh.Conn",
+	Name: connTypeName,
 	Doc:  "Conn: a TCP connection (conn:write(s), conn:read(n | \"*l\" | \"*a\"), conn:close())",
 	String: func(v any) string {
 		c := v.(*conn)
 		return fmt.Sprintf("<conn %s -> %s>", c.c.LocalAddr(), c.c.RemoteAddr())
 	},
-}
-
-// The methods refer to connType (through Check): set them in init.
-func init() {
-	connType.Methods = []luax.Func{
+	Methods: []luax.Func{
 		{Name: "write", Doc: "conn:write(s) --> true | nil, err", Fn: luaWrite, Unsafe: true},
 		{Name: "read", Doc: `conn:read([n | "*l" | "*a"]) --> string | nil, err  (default "*l"; nil at end of stream)`, Fn: luaRead, Unsafe: true},
 		{Name: "close", Doc: "conn:close() --> true", Fn: luaClose, Unsafe: true},
-	}
+	},
 }
+
+func checkConn(L *lua.LState) *conn { return luax.CheckType(L, 1, connTypeName).(*conn) }
 
 func timeout(L *lua.LState, o *luax.Options) time.Duration {
 	if d, ok := o.Duration("timeout"); ok {
@@ -117,7 +117,7 @@ func interruptible(L *lua.LState, c *conn) (stop func() bool) {
 }
 
 func luaWrite(L *lua.LState) int {
-	c := connType.Check(L, 1).(*conn)
+	c := checkConn(L)
 	s := L.CheckString(2)
 	defer interruptible(L, c)()
 	if _, err := io.WriteString(c.c, s); err != nil {
@@ -128,7 +128,7 @@ func luaWrite(L *lua.LState) int {
 }
 
 func luaRead(L *lua.LState) int {
-	c := connType.Check(L, 1).(*conn)
+	c := checkConn(L)
 	defer interruptible(L, c)()
 	var (
 		b   []byte
@@ -176,7 +176,7 @@ func luaRead(L *lua.LState) int {
 }
 
 func luaClose(L *lua.LState) int {
-	c := connType.Check(L, 1).(*conn)
+	c := checkConn(L)
 	c.res.Release(nil, true)
 	L.Push(lua.LTrue)
 	return 1
