@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
@@ -12,11 +11,6 @@ import (
 	"strings"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/ctrsh/ctrsh/bindings/luax"
@@ -89,8 +83,8 @@ func shortHash(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil))[:10]
 }
 
-// buildK8sManifest builds the objects from the typed k8s.io/api structs and
-// prints them with sigs.k8s.io/yaml. The run id is a hash of everything
+// buildK8sManifest builds the objects from the types of fleet_k8s_types.go
+// and prints them with sigs.k8s.io/yaml. The run id is a hash of everything
 // that goes into the manifest, so the same inputs give the same manifest
 // (kubectl apply is idempotent) and each run's objects share a label.
 func buildK8sManifest(o k8sOptions) (*k8sManifest, error) {
@@ -109,20 +103,20 @@ func buildK8sManifest(o k8sOptions) (*k8sManifest, error) {
 		labelRun:                      id,
 	}
 	annotations := map[string]string{annotSHA: pb.sha}
-	meta := func(name string) metav1.ObjectMeta {
-		return metav1.ObjectMeta{Name: name, Namespace: o.namespace, Labels: labels, Annotations: annotations}
+	meta := func(name string) k8sObjectMeta {
+		return k8sObjectMeta{Name: name, Namespace: o.namespace, Labels: labels, Annotations: annotations}
 	}
 
 	key := pb.name + ".lua"
-	cm := &corev1.ConfigMap{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-		ObjectMeta: meta(base),
-		Data:       map[string]string{key: string(pb.src)},
+	cm := &k8sConfigMap{
+		k8sTypeMeta: k8sTypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		Metadata:    meta(base),
+		Data:        map[string]string{key: string(pb.src)},
 	}
 
-	pod := k8sPodSpec(o, key, base, caps)
-	template := func() corev1.PodTemplateSpec {
-		return corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: annotations}, Spec: *pod.DeepCopy()}
+	template := func() k8sPodTemplateSpec {
+		// A pod of its own each time: the workloads set fields of it.
+		return k8sPodTemplateSpec{Metadata: k8sObjectMeta{Labels: labels, Annotations: annotations}, Spec: newK8sPodSpec(o, key, base, caps)}
 	}
 	objs := append([]any{cm}, k8sWorkloads(o, base, id, meta, template)...)
 
@@ -141,7 +135,7 @@ func buildK8sManifest(o k8sOptions) (*k8sManifest, error) {
 	fmt.Fprintf(&b, "# rows (JSON lines, with host):  %s\n", m.LogsCmd)
 	fmt.Fprintf(&b, "# remove:  %s\n", m.Delete)
 	for _, obj := range objs {
-		y, err := marshalObject(obj)
+		y, err := yaml.Marshal(obj)
 		if err != nil {
 			return nil, err
 		}
@@ -154,7 +148,7 @@ func buildK8sManifest(o k8sOptions) (*k8sManifest, error) {
 
 // k8sCaps checks the options that go together and returns the
 // capabilities of the pod: the default ones and those of --cap.
-func k8sCaps(o k8sOptions) ([]corev1.Capability, error) {
+func k8sCaps(o k8sOptions) ([]string, error) {
 	if o.image == "" {
 		return nil, fmt.Errorf("--image: the image that holds ctrsh at %s is required", o.ctrsh)
 	}
@@ -164,13 +158,13 @@ func k8sCaps(o k8sOptions) ([]corev1.Capability, error) {
 	if !o.job && len(o.nodes) > 0 {
 		return nil, fmt.Errorf("--nodes goes with --job (a DaemonSet runs on every node)")
 	}
-	caps := append([]corev1.Capability{}, capList(defaultCaps)...)
+	caps := append([]string{}, defaultCaps...)
 	for _, c := range o.caps {
 		c = strings.TrimPrefix(strings.ToUpper(c), "CAP_")
 		if !regexp.MustCompile(`^[A-Z_]+$`).MatchString(c) {
 			return nil, fmt.Errorf("--cap %q: a capability name such as SETUID", c)
 		}
-		caps = append(caps, corev1.Capability(c))
+		caps = append(caps, c)
 	}
 	return caps, nil
 }
@@ -192,49 +186,40 @@ func k8sCommand(o k8sOptions, key string) []string {
 	return command
 }
 
-// k8sPodSpec is the pod that runs the playbook key of the ConfigMap base on
+// newK8sPodSpec is the pod that runs the playbook key of the ConfigMap base on
 // a node: host PIDs, the runtime's socket and the cgroup tree read-only,
 // caps and nothing more.
-func k8sPodSpec(o k8sOptions, key, base string, caps []corev1.Capability) corev1.PodSpec {
+func newK8sPodSpec(o k8sOptions, key, base string, caps []string) k8sPodSpec {
 	command := k8sCommand(o, key)
 	endpointEnv := "CONTAINER_RUNTIME_ENDPOINT"
 	if strings.HasSuffix(o.socket, "docker.sock") || strings.HasSuffix(o.socket, "podman.sock") {
 		endpointEnv = "DOCKER_HOST"
 	}
-	hostPath := func(p string, t corev1.HostPathType) corev1.VolumeSource {
-		return corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: p, Type: &t}}
+	hostPath := func(name, p, t string) k8sVolume {
+		return k8sVolume{Name: name, HostPath: &k8sHostPath{Path: p, Type: t}}
 	}
-	return corev1.PodSpec{
+	return k8sPodSpec{
 		// Host PIDs: the PIDs the runtime reports, /proc/PID/ns to enter.
 		HostPID:                       true,
 		AutomountServiceAccountToken:  ptr(false), // ctrsh never calls the Kubernetes API
 		EnableServiceLinks:            ptr(false),
 		TerminationGracePeriodSeconds: ptr(int64(10)),
-		Tolerations:                   []corev1.Toleration{{Operator: corev1.TolerationOpExists}},
-		Containers: []corev1.Container{{
+		Tolerations:                   []k8sToleration{{Operator: "Exists"}},
+		Containers: []k8sContainer{{
 			Name:            "ctrsh",
 			Image:           o.image,
-			ImagePullPolicy: corev1.PullIfNotPresent,
+			ImagePullPolicy: "IfNotPresent",
 			Command:         command,
-			Env: []corev1.EnvVar{
-				{Name: "NODE_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "spec.nodeName"}}},
+			Env: []k8sEnvVar{
+				{Name: "NODE_NAME", ValueFrom: nodeNameRef()},
 				{Name: endpointEnv, Value: "unix://" + o.socket},
 			},
-			Resources: corev1.ResourceRequirements{
-				Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
-				Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("512Mi")},
+			Resources: k8sResources{
+				Requests: map[string]string{"cpu": "10m", "memory": "64Mi"},
+				Limits:   map[string]string{"memory": "512Mi"},
 			},
-			SecurityContext: &corev1.SecurityContext{
-				RunAsUser:              ptr(int64(0)),
-				Privileged:             ptr(false),
-				ReadOnlyRootFilesystem: ptr(true),
-				Capabilities:           &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}, Add: caps},
-				SeccompProfile:         &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-				// The runtime's AppArmor profile allows ptrace only among its own
-				// containers: reading /proc/PID/ns of other pods needs it off.
-				AppArmorProfile: &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeUnconfined},
-			},
-			VolumeMounts: []corev1.VolumeMount{
+			SecurityContext: k8sSecurity(caps),
+			VolumeMounts: []k8sVolumeMount{
 				{Name: "playbook", MountPath: k8sPlaybookDir + "/" + key, SubPath: key, ReadOnly: true},
 				{Name: "runtime", MountPath: o.socket, ReadOnly: true},
 				{Name: "cgroup", MountPath: "/sys/fs/cgroup", ReadOnly: true},
@@ -243,41 +228,64 @@ func k8sPodSpec(o k8sOptions, key, base string, caps []corev1.Capability) corev1
 				{Name: "tmp", MountPath: "/tmp"},
 			},
 		}},
-		Volumes: []corev1.Volume{
+		Volumes: []k8sVolume{
 			// A file of its own (subPath), not the ConfigMap volume's symlinks:
 			// ctrsh opens playbooks without following links.
-			{Name: "playbook", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-				LocalObjectReference: corev1.LocalObjectReference{Name: base},
-				DefaultMode:          ptr(int32(0o444)),
-			}}},
-			{Name: "runtime", VolumeSource: hostPath(o.socket, corev1.HostPathSocket)},
-			{Name: "cgroup", VolumeSource: hostPath("/sys/fs/cgroup", corev1.HostPathDirectory)},
+			{Name: "playbook", ConfigMap: &k8sConfigMapVolume{Name: base, DefaultMode: ptr(int32(0o444))}},
+			hostPath("runtime", o.socket, "Socket"),
+			hostPath("cgroup", "/sys/fs/cgroup", "Directory"),
 			// The audit log of runs that enter or change containers stays on the node.
-			{Name: "audit", VolumeSource: hostPath("/var/log/ctrsh", corev1.HostPathDirectoryOrCreate)},
-			{Name: "run", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}},
-			{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+			hostPath("audit", "/var/log/ctrsh", "DirectoryOrCreate"),
+			{Name: "run", EmptyDir: &k8sEmptyDir{Medium: "Memory"}},
+			{Name: "tmp", EmptyDir: &k8sEmptyDir{}},
 		},
 	}
 }
 
+// nodeNameRef is the downward API's reference to the pod's node.
+func nodeNameRef() *k8sEnvVarSource {
+	src := &k8sEnvVarSource{}
+	src.FieldRef = &struct {
+		FieldPath string `json:"fieldPath"`
+	}{FieldPath: "spec.nodeName"}
+	return src
+}
+
+// k8sSecurity is the ctrsh container's security context: root without
+// privilege, a read-only root, every capability dropped but caps.
+func k8sSecurity(caps []string) *k8sSecurityContext {
+	sc := &k8sSecurityContext{
+		RunAsUser:              ptr(int64(0)),
+		Privileged:             ptr(false),
+		ReadOnlyRootFilesystem: ptr(true),
+		SeccompProfile:         &k8sProfile{Type: "RuntimeDefault"},
+		// The runtime's AppArmor profile allows ptrace only among its own
+		// containers: reading /proc/PID/ns of other pods needs it off.
+		AppArmorProfile: &k8sProfile{Type: "Unconfined"},
+	}
+	sc.Capabilities = &struct {
+		Add  []string `json:"add,omitempty"`
+		Drop []string `json:"drop,omitempty"`
+	}{Add: caps, Drop: []string{"ALL"}}
+	return sc
+}
+
 // k8sWorkloads are a Job per node (--job) or one DaemonSet, each with a pod
 // from template.
-func k8sWorkloads(o k8sOptions, base, id string, meta func(string) metav1.ObjectMeta, template func() corev1.PodTemplateSpec) []any {
+func k8sWorkloads(o k8sOptions, base, id string, meta func(string) k8sObjectMeta, template func() k8sPodTemplateSpec) []any {
 	var objs []any
 	if o.job {
 		for _, node := range o.nodes {
 			t := template()
 			t.Spec.NodeName = node
-			t.Spec.RestartPolicy = corev1.RestartPolicyNever
-			job := &batchv1.Job{
-				TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
-				ObjectMeta: meta(jobName(base, node)),
-				Spec: batchv1.JobSpec{
-					BackoffLimit:            ptr(int32(0)), // exit 3 is an answer, not a reason to retry
-					TTLSecondsAfterFinished: ptr(int32(86400)),
-					Template:                t,
-				},
+			t.Spec.RestartPolicy = "Never"
+			job := &k8sJob{
+				k8sTypeMeta: k8sTypeMeta{APIVersion: "batch/v1", Kind: "Job"},
+				Metadata:    meta(jobName(base, node)),
 			}
+			job.Spec.BackoffLimit = ptr(int32(0)) // exit 3 is an answer, not a reason to retry
+			job.Spec.TTLSecondsAfterFinished = ptr(int32(86400))
+			job.Spec.Template = t
 			if o.timeout > 0 {
 				job.Spec.ActiveDeadlineSeconds = ptr(int64((o.timeout + time.Minute) / time.Second))
 			}
@@ -286,32 +294,16 @@ func k8sWorkloads(o k8sOptions, base, id string, meta func(string) metav1.Object
 	} else {
 		t := template()
 		t.Spec.NodeSelector = map[string]string{"kubernetes.io/os": "linux"}
-		t.Spec.RestartPolicy = corev1.RestartPolicyAlways
-		objs = append(objs, &appsv1.DaemonSet{
-			TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"},
-			ObjectMeta: meta(base),
-			Spec: appsv1.DaemonSetSpec{
-				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{labelRun: id}},
-				Template: t,
-			},
-		})
+		t.Spec.RestartPolicy = "Always"
+		ds := &k8sDaemonSet{
+			k8sTypeMeta: k8sTypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"},
+			Metadata:    meta(base),
+		}
+		ds.Spec.Selector = k8sLabelSelector{MatchLabels: map[string]string{labelRun: id}}
+		ds.Spec.Template = t
+		objs = append(objs, ds)
 	}
 	return objs
-}
-
-// marshalObject prints a typed object as YAML without its status (the
-// server's part: an empty status reads as zeros in a manifest).
-func marshalObject(obj any) ([]byte, error) {
-	j, err := json.Marshal(obj)
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]any
-	if err := json.Unmarshal(j, &m); err != nil {
-		return nil, err
-	}
-	delete(m, "status")
-	return yaml.Marshal(m)
 }
 
 // jobName is base-node as a DNS label: the node's name where it fits,
@@ -323,14 +315,6 @@ func jobName(base, node string) string {
 		s = dnsLabel(node, n-7) + "-" + shortHash(node)[:6]
 	}
 	return base + "-" + s
-}
-
-func capList(names []string) []corev1.Capability {
-	caps := make([]corev1.Capability, len(names))
-	for i, n := range names {
-		caps[i] = corev1.Capability(n)
-	}
-	return caps
 }
 
 func ptr[T any](v T) *T { return &v }
