@@ -83,7 +83,9 @@ cri-stop:
 # lint: vet, staticcheck, and no function over 80 lines of code outside tests (table data in
 # composite literals does not count; internal/tools/funclen says how it measures).
 lint:
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
+	GOARCH=arm64 $(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 	$(GO) run ./internal/tools/funclen -max 80 .
 

@@ -74,10 +74,10 @@ const (
 )
 
 var (
-	// ErrNotSupported: this build cannot enter namespaces (not linux/amd64
+	// ErrNotSupported: this build cannot enter namespaces (not linux
 	// with cgo). A kernel without pidfd_open (before 5.3) gives an error
 	// wrapping errors.ErrUnsupported.
-	ErrNotSupported = errors.New("entering namespaces needs ctrsh built for linux/amd64 with cgo")
+	ErrNotSupported = errors.New("entering namespaces needs ctrsh built for linux with cgo")
 	// ErrNotFound: the command does not exist inside the container.
 	ErrNotFound = errors.New("not found in the container")
 	// ErrRefused: the target is host PID 1, or shares every namespace with

@@ -1,4 +1,4 @@
-//go:build linux && amd64 && cgo
+//go:build linux && cgo
 
 /*
  * nsexec: the part of entering namespaces that must run before the Go
@@ -69,11 +69,14 @@
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
-#ifndef __NR_close_range
-#define __NR_close_range 436
+/* The syscalls libc may not wrap, by their SYS_* names from <sys/syscall.h>.
+ * Headers older than the calls lack them: their numbers are then the
+ * unified ones every architecture shares (amd64, arm64...) since Linux 5.1. */
+#ifndef SYS_close_range
+#define SYS_close_range 436
 #endif
-#ifndef __NR_pidfd_send_signal
-#define __NR_pidfd_send_signal 424
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
 #endif
 
 /* Shared with protocol.go. */
@@ -295,7 +298,7 @@ static void join_cgroups(struct config *c)
 
 static int pidfd_alive(int pidfd)
 {
-	return syscall(__NR_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
+	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
 }
 
 /*
@@ -444,7 +447,7 @@ static void switch_user(const char *spec)
 
 static void cloexec_from(int lowfd)
 {
-	if (syscall(__NR_close_range, lowfd, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+	if (syscall(SYS_close_range, lowfd, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
 		return;
 	/* Before Linux 5.11: every possible fd, one by one. */
 	struct rlimit rl;

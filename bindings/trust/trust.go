@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package trust opens the files ctrsh runs as code — playbooks, scripts and
 // the modules they require — and the directories it keeps state in, as cron
 // and sudo open theirs: by walking the path from / one component at a time

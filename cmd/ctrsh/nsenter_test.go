@@ -1,3 +1,5 @@
+//go:build linux && cgo
+
 package main
 
 import (
@@ -14,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ctrsh/ctrsh/fixtures/testengine"
 )
 
 func TestParseNsenterArgs(t *testing.T) {
@@ -58,12 +62,7 @@ func TestParseNsenterArgs(t *testing.T) {
 // namespaces with its own /proc; its hostname is ctrsh-test.
 func nsenterTarget(t *testing.T, env ...string) int {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("needs root, and CI runs as root")
-		}
-		t.Skip("needs root")
-	}
+	testengine.NeedRoot(t, "entering namespaces")
 	cmd := exec.Command("unshare", "--mount-proc", "sh", "-c", "hostname ctrsh-test; echo ready; exec sleep 1000")
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Cloneflags: syscall.CLONE_NEWPID | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC | syscall.CLONE_NEWNET,
@@ -140,6 +139,9 @@ func TestNsenterNoShell(t *testing.T) {
 	root := t.TempDir()
 	bb, err := os.ReadFile("/usr/bin/busybox") // busybox-static
 	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("needs busybox-static, which CI installs: %v", err)
+		}
 		t.Skipf("needs busybox-static: %v", err)
 	}
 	if err := os.WriteFile(filepath.Join(root, "sleep"), bb, 0o755); err != nil {
@@ -184,9 +186,7 @@ func TestNsenterNotRoot(t *testing.T) {
 		}
 		return
 	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to run the check as nobody")
-	}
+	testengine.NeedRoot(t, "running the check as nobody")
 	dir, err := os.MkdirTemp("", "ctrsh-nsenter-")
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-//go:build linux && amd64 && cgo
+//go:build linux && cgo
 
 package nsenter
 
@@ -24,6 +24,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ctrsh/ctrsh/bindings/cgroup"
+	"github.com/ctrsh/ctrsh/fixtures/testengine"
 )
 
 // As runc's tests do: the test binary is its own helper. A chunk-mode child
@@ -97,12 +98,7 @@ func notRootMain() int {
 
 func needRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("entering namespaces needs root, and CI runs as root")
-		}
-		t.Skip("entering namespaces needs root")
-	}
+	testengine.NeedRoot(t, "entering namespaces")
 }
 
 // containerCaps are dropped from the target's init and the probes, as a
