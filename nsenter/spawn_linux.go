@@ -63,29 +63,9 @@ func spawn(ctx context.Context, o *Options, argv []string, payload []byte) (int,
 		return 0, nil, wrap(fmt.Errorf("entering its namespaces needs root (CAP_SYS_ADMIN): %w", fs.ErrPermission))
 	}
 
-	// Pin the target: from here on a PID that is reused cannot fool us.
-	// A caller that pinned it already (and checked whose it is) hands
-	// its pidfd over; the helper gets a copy.
-	var pidfd int
-	var err error
-	if o.Pidfd != nil {
-		switch p := pidfdPID(o.Pidfd); {
-		case p == -1:
-			return 0, nil, wrap(ErrTargetGone)
-		case p != 0 && p != o.PID:
-			return 0, nil, wrap(fmt.Errorf("the pidfd given pins process %d, not this one", p))
-		}
-		pidfd, err = unix.FcntlInt(o.Pidfd.Fd(), unix.F_DUPFD_CLOEXEC, 0)
-	} else {
-		pidfd, err = unix.PidfdOpen(o.PID, 0)
-	}
-	switch {
-	case errors.Is(err, unix.ESRCH):
-		return 0, nil, wrap(ErrTargetGone)
-	case errors.Is(err, unix.ENOSYS):
-		return 0, nil, wrap(fmt.Errorf("pidfd_open needs Linux 5.3: %w", errors.ErrUnsupported))
-	case err != nil:
-		return 0, nil, wrap(fmt.Errorf("pidfd_open: %w", err))
+	pidfd, err := pinTarget(o)
+	if err != nil {
+		return 0, nil, wrap(err)
 	}
 	pidFile := os.NewFile(uintptr(pidfd), "pidfd")
 	defer pidFile.Close()
@@ -120,17 +100,10 @@ func spawn(ctx context.Context, o *Options, argv []string, payload []byte) (int,
 	// into place after this.
 	_ = unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
 
-	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	parentSock, childSock, err := statusSocket()
 	if err != nil {
-		return 0, nil, wrap(fmt.Errorf("socketpair: %w", err))
+		return 0, nil, wrap(err)
 	}
-	if err := unix.SetNonblock(sp[0], true); err != nil {
-		unix.Close(sp[0])
-		unix.Close(sp[1])
-		return 0, nil, wrap(fmt.Errorf("socketpair: %w", err))
-	}
-	parentSock := os.NewFile(uintptr(sp[0]), "nsenter-status")
-	childSock := os.NewFile(uintptr(sp[1]), "nsenter-status")
 	defer parentSock.Close()
 
 	cmd := exec.CommandContext(ctx, "/proc/self/fd/"+strconv.Itoa(int(exe.Fd())))
@@ -190,26 +163,78 @@ func spawn(ctx context.Context, o *Options, argv []string, payload []byte) (int,
 	if readErr != nil {
 		return code, nil, wrap(fmt.Errorf("reading the helper's status: %w", readErr))
 	}
-	if len(status) > 0 {
-		msg := string(status[1:])
-		switch status[0] {
-		case tagResult:
-			if payload == nil {
-				return code, nil, wrap(errors.New("helper: unexpected result"))
-			}
-			return code, status[1:], nil
-		case tagNotFound:
-			return code, nil, wrap(fmt.Errorf("%q: %w", msg, ErrNotFound))
-		case tagGone:
-			return code, nil, wrap(fmt.Errorf("%w (it exited before its namespaces were joined)", ErrTargetGone))
-		default:
-			return code, nil, wrap(errors.New(msg))
+	res, err := helperResult(status, payload != nil, code)
+	if err != nil {
+		return code, nil, wrap(err)
+	}
+	return code, res, nil
+}
+
+// pinTarget returns a pidfd of the target: from then on a PID that is
+// reused cannot fool us. A caller that pinned it already (and checked
+// whose it is) hands its pidfd over; the helper gets a copy.
+func pinTarget(o *Options) (int, error) {
+	var pidfd int
+	var err error
+	if o.Pidfd != nil {
+		switch p := pidfdPID(o.Pidfd); {
+		case p == -1:
+			return 0, ErrTargetGone
+		case p != 0 && p != o.PID:
+			return 0, fmt.Errorf("the pidfd given pins process %d, not this one", p)
 		}
+		pidfd, err = unix.FcntlInt(o.Pidfd.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	} else {
+		pidfd, err = unix.PidfdOpen(o.PID, 0)
 	}
-	if payload != nil {
-		return code, nil, wrap(fmt.Errorf("the chunk's process ended with code %d and no result", code))
+	switch {
+	case errors.Is(err, unix.ESRCH):
+		return 0, ErrTargetGone
+	case errors.Is(err, unix.ENOSYS):
+		return 0, fmt.Errorf("pidfd_open needs Linux 5.3: %w", errors.ErrUnsupported)
+	case err != nil:
+		return 0, fmt.Errorf("pidfd_open: %w", err)
 	}
-	return code, nil, nil
+	return pidfd, nil
+}
+
+// statusSocket is the socketpair the helper reports on: our end
+// non-blocking (its reads time out), the child's its fd 3.
+func statusSocket() (parent, child *os.File, err error) {
+	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("socketpair: %w", err)
+	}
+	if err := unix.SetNonblock(sp[0], true); err != nil {
+		unix.Close(sp[0])
+		unix.Close(sp[1])
+		return nil, nil, fmt.Errorf("socketpair: %w", err)
+	}
+	return os.NewFile(uintptr(sp[0]), "nsenter-status"), os.NewFile(uintptr(sp[1]), "nsenter-status"), nil
+}
+
+// helperResult reads the helper's one message (protocol.go): the chunk's
+// result in run mode, an error, or nothing when the command was executed.
+func helperResult(status []byte, run bool, code int) ([]byte, error) {
+	if len(status) == 0 {
+		if run {
+			return nil, fmt.Errorf("the chunk's process ended with code %d and no result", code)
+		}
+		return nil, nil
+	}
+	msg := string(status[1:])
+	switch status[0] {
+	case tagResult:
+		if !run {
+			return nil, errors.New("helper: unexpected result")
+		}
+		return status[1:], nil
+	case tagNotFound:
+		return nil, fmt.Errorf("%q: %w", msg, ErrNotFound)
+	case tagGone:
+		return nil, fmt.Errorf("%w (it exited before its namespaces were joined)", ErrTargetGone)
+	}
+	return nil, errors.New(msg)
 }
 
 // prepare reads what is needed about the target (and us) and decides what
