@@ -83,21 +83,20 @@ function TestContainerLookup()
   assert.eq(c, nil)
   assert.eq(err, 'container "nope-' .. tag .. '": no such container')
 
-  -- An ambiguous prefix: find a one-character prefix shared by two containers.
-  local all = assert(docker.containers{all = true})
-  local count = {}
-  for _, x in ipairs(all) do
-    local p = x.id:sub(1, 1)
-    count[p] = (count[p] or 0) + 1
+  -- An ambiguous prefix, made on purpose: containers are created until two
+  -- of them share a first hex digit (17 at most: there are 16 digits).
+  local first, prefix = {}, nil
+  for _ = 1, 17 do
+    local cid = engine.docker("create", "--label", "ctrsh.case=" .. tag, engine.busybox, "true"):match("%x+")
+    T.cleanup(function() engine.docker("rm", "-f", cid) end)
+    local p = cid:sub(1, 1)
+    if first[p] then prefix = p break end
+    first[p] = cid
   end
-  local prefix
-  for p, n in pairs(count) do if n > 1 then prefix = p end end
-  if prefix then
-    local c, err = docker.container(prefix)
-    -- The prefix may also be a name; it is not here.
-    assert.eq(c, nil)
-    assert.contains(err, 'container "' .. prefix .. '": ambiguous: matches ')
-  end
+  assert.truthy(prefix, "17 ids share no first digit")
+  local c, err = docker.container(prefix)
+  assert.eq(c, nil)
+  assert.contains(err, 'container "' .. prefix .. '": ambiguous: matches ')
   assert.error_matches(function() docker.container() end, "bad argument #1 to 'docker.container' %(string expected, got nil%)")
   assert.error_matches(function() docker.container({}) end, "bad argument #1")
 end
