@@ -197,15 +197,7 @@ func runNsenter(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if !o.all && len(o.kinds) > 0 {
 		opts.Namespaces = o.kinds
 	}
-	if o.uid != "" || o.gid != "" {
-		opts.User = o.uid
-		if opts.User == "" {
-			opts.User = "0"
-		}
-		if o.gid != "" {
-			opts.User += ":" + o.gid
-		}
-	}
+	opts.User = o.user()
 	if f, ok := stdin.(*os.File); ok && luax.IsTerminal(f) {
 		// A person at the terminal: Ctrl-C belongs to the program inside
 		// (the terminal sends it to the whole foreground group), so only
@@ -253,13 +245,19 @@ func runNsenter(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			break
 		}
 	}
+	return nsenterExit(err, code, shell, candidates, o.target, stderr)
+}
+
+// nsenterExit reports how entering ended and returns ctrsh nsenter's exit
+// code: the command's own, or one of ctrsh's for its failures.
+func nsenterExit(err error, code int, shell bool, candidates [][]string, target string, stderr io.Writer) int {
 	switch {
 	case err == nil:
 		return code
 	case shell && errors.Is(err, nsenter.ErrNotFound):
 		fmt.Fprintf(stderr, "ctrsh nsenter: the container has no shell (%s not found inside); name a tool that is there:\n"+
 			"  ctrsh nsenter -t %s -a -- /path/to/tool\nor run Lua inside it, which needs nothing in the image: c:run[[ return io.open(\"/etc/hostname\"):read(\"*a\") ]]\n",
-			strings.Join(shellNames(candidates), " and "), o.target)
+			strings.Join(shellNames(candidates), " and "), target)
 		return nsenter.ExitNotFound
 	case errors.Is(err, fs.ErrPermission), errors.Is(err, nsenter.ErrRefused):
 		fmt.Fprintf(stderr, "ctrsh nsenter: %v\n", err)
@@ -275,6 +273,21 @@ func runNsenter(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		code = exitNsenterFailed
 	}
 	return code
+}
+
+// user is the "user[:group]" of -S and -G, "" for neither.
+func (o *nsenterOptions) user() string {
+	if o.uid == "" && o.gid == "" {
+		return ""
+	}
+	u := o.uid
+	if u == "" {
+		u = "0"
+	}
+	if o.gid != "" {
+		u += ":" + o.gid
+	}
+	return u
 }
 
 // targetShell is $SHELL from the target's environment, or "".
