@@ -83,70 +83,14 @@ func parseNsenterArgs(args []string) (*nsenterOptions, error) {
 		if !strings.HasPrefix(a, "-") || a == "-" {
 			break
 		}
+		var err error
 		if strings.HasPrefix(a, "--") {
-			name, val, hasVal := strings.Cut(a[2:], "=")
-			var err error
-			switch {
-			case nsenterLong[name] != "" && !hasVal:
-				o.kinds = append(o.kinds, nsenterLong[name])
-			case name == "all" && !hasVal:
-				o.all = true
-			case name == "join-cgroup" && !hasVal:
-				o.joinCgroup = true
-			case name == "allow-host" && !hasVal:
-				o.allowHost = true
-			case name == "help" && !hasVal:
-				o.help = true
-			case name == "target":
-				o.target, err = value(&i, "--target", val, hasVal)
-			case name == "wd":
-				o.workdir, err = value(&i, "--wd", val, hasVal)
-			case name == "setuid":
-				o.uid, err = value(&i, "--setuid", val, hasVal)
-			case name == "setgid":
-				o.gid, err = value(&i, "--setgid", val, hasVal)
-			default:
-				return nil, fmt.Errorf("unknown option %s", a)
-			}
-			if err != nil {
-				return nil, err
-			}
-			continue
+			err = o.parseLong(value, &i, a)
+		} else {
+			err = o.parseShort(value, &i, a)
 		}
-		for j := 1; j < len(a); j++ {
-			c := a[j]
-			if k, ok := nsenterShort[c]; ok {
-				o.kinds = append(o.kinds, k)
-				continue
-			}
-			var dst *string
-			switch c {
-			case 'a':
-				o.all = true
-				continue
-			case 'c':
-				o.joinCgroup = true
-				continue
-			case 'h':
-				o.help = true
-				continue
-			case 't':
-				dst = &o.target
-			case 'w':
-				dst = &o.workdir
-			case 'S':
-				dst = &o.uid
-			case 'G':
-				dst = &o.gid
-			default:
-				return nil, fmt.Errorf("unknown option -%c", c)
-			}
-			v, err := value(&i, "-"+string(c), a[j+1:], j+1 < len(a))
-			if err != nil {
-				return nil, err
-			}
-			*dst = v
-			break
+		if err != nil {
+			return nil, err
 		}
 	}
 	o.argv = args[i:]
@@ -157,6 +101,78 @@ func parseNsenterArgs(args []string) (*nsenterOptions, error) {
 		return nil, errors.New("no target: give -t PID or -t CONTAINER")
 	}
 	return o, nil
+}
+
+// optValue reads an option's value: attached, or the next argument.
+type optValue func(i *int, name, attached string, hasAttached bool) (string, error)
+
+// parseLong reads one --option of ctrsh nsenter.
+func (o *nsenterOptions) parseLong(value optValue, i *int, a string) error {
+	name, val, hasVal := strings.Cut(a[2:], "=")
+	var err error
+	switch {
+	case nsenterLong[name] != "" && !hasVal:
+		o.kinds = append(o.kinds, nsenterLong[name])
+	case name == "all" && !hasVal:
+		o.all = true
+	case name == "join-cgroup" && !hasVal:
+		o.joinCgroup = true
+	case name == "allow-host" && !hasVal:
+		o.allowHost = true
+	case name == "help" && !hasVal:
+		o.help = true
+	case name == "target":
+		o.target, err = value(i, "--target", val, hasVal)
+	case name == "wd":
+		o.workdir, err = value(i, "--wd", val, hasVal)
+	case name == "setuid":
+		o.uid, err = value(i, "--setuid", val, hasVal)
+	case name == "setgid":
+		o.gid, err = value(i, "--setgid", val, hasVal)
+	default:
+		return fmt.Errorf("unknown option %s", a)
+	}
+	return err
+}
+
+// parseShort reads one argument of grouped short options (-mnp, -t42).
+func (o *nsenterOptions) parseShort(value optValue, i *int, a string) error {
+	for j := 1; j < len(a); j++ {
+		c := a[j]
+		if k, ok := nsenterShort[c]; ok {
+			o.kinds = append(o.kinds, k)
+			continue
+		}
+		var dst *string
+		switch c {
+		case 'a':
+			o.all = true
+			continue
+		case 'c':
+			o.joinCgroup = true
+			continue
+		case 'h':
+			o.help = true
+			continue
+		case 't':
+			dst = &o.target
+		case 'w':
+			dst = &o.workdir
+		case 'S':
+			dst = &o.uid
+		case 'G':
+			dst = &o.gid
+		default:
+			return fmt.Errorf("unknown option -%c", c)
+		}
+		v, err := value(i, "-"+string(c), a[j+1:], j+1 < len(a))
+		if err != nil {
+			return err
+		}
+		*dst = v
+		return nil
+	}
+	return nil
 }
 
 func runNsenter(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
