@@ -231,16 +231,8 @@ func runNsenter(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		subject = fmt.Sprintf("container %q", o.target)
 	}
 
-	argv, shell := o.argv, len(o.argv) == 0
-	var candidates [][]string
-	if shell {
-		if sh := targetShell(pid); sh != "" && sh != "/bin/sh" {
-			candidates = append(candidates, []string{sh})
-		}
-		candidates = append(candidates, []string{"/bin/sh"})
-	} else {
-		candidates = [][]string{argv}
-	}
+	candidates, shell := nsenterCommands(o.argv, pid)
+	var argv []string
 	var code int
 	for _, argv = range candidates {
 		start := map[string]any{"phase": "start", "target_pid": pid, "cmd": argv, "ns": opts.Namespaces}
@@ -304,6 +296,18 @@ func (o *nsenterOptions) user() string {
 		u += ":" + o.gid
 	}
 	return u
+}
+
+// nsenterCommands are the commands to try in turn: argv, or without one
+// (shell is then true) the target's $SHELL and /bin/sh.
+func nsenterCommands(argv []string, pid int) (candidates [][]string, shell bool) {
+	if len(argv) > 0 {
+		return [][]string{argv}, false
+	}
+	if sh := targetShell(pid); sh != "" && sh != "/bin/sh" {
+		candidates = append(candidates, []string{sh})
+	}
+	return append(candidates, []string{"/bin/sh"}), true
 }
 
 // targetShell is $SHELL from the target's environment, or "".
