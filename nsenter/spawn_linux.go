@@ -79,11 +79,8 @@ func spawn(ctx context.Context, o *Options, argv []string, payload []byte) (int,
 	}
 	// What was read under /proc/PID was the pinned process's only if it
 	// still lives now.
-	if err := unix.PidfdSendSignal(pidfd, 0, nil, 0); err != nil {
-		if errors.Is(err, unix.ESRCH) {
-			return 0, nil, wrap(ErrTargetGone)
-		}
-		return 0, nil, wrap(fmt.Errorf("pidfd_send_signal: %w", err))
+	if err := alive(pidfd); err != nil {
+		return 0, nil, wrap(err)
 	}
 	conf, err := cfg.encode()
 	if err != nil {
@@ -106,20 +103,7 @@ func spawn(ctx context.Context, o *Options, argv []string, payload []byte) (int,
 	}
 	defer parentSock.Close()
 
-	cmd := exec.CommandContext(ctx, "/proc/self/fd/"+strconv.Itoa(int(exe.Fd())))
-	// argv[0] names the helper in ps; the flag makes a test binary whose
-	// TestMain forgot ChildPayload run no tests inside the container, and
-	// ctrsh's own main fail with a usage error.
-	cmd.Args = []string{"ctrsh-nsenter", "-test.run=^$"}
-	// The helper's environment is ours to build, and holds nothing but the
-	// gate: the host's loader and Go runtime read it before any namespace
-	// is joined. The command's environment is in the config record.
-	cmd.Env = []string{gateEnv + "=" + strconv.Itoa(statusFD)}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdin, o.Stdout, o.Stderr
-	cmd.ExtraFiles = []*os.File{childSock, pidFile} // fds 3 and 4
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = Grace
+	cmd := helperCmd(ctx, exe, o, childSock, pidFile)
 	tty := holdTerminal(o.Stdin)
 	defer tty.restore()
 	err = cmd.Start()
@@ -129,29 +113,9 @@ func spawn(ctx context.Context, o *Options, argv []string, payload []byte) (int,
 		return 0, nil, wrap(fmt.Errorf("starting the helper: %w", err))
 	}
 
-	go func() {
-		// The helper may die before reading it all; its error then says why.
-		_, _ = parentSock.Write(conf)
-		if payload != nil {
-			_, _ = parentSock.Write(payload)
-		}
-		if rc, err := parentSock.SyscallConn(); err == nil {
-			_ = rc.Control(func(fd uintptr) { _ = unix.Shutdown(int(fd), unix.SHUT_WR) })
-		}
-	}()
-	var status []byte
-	var readErr error
-	read := make(chan struct{})
-	go func() {
-		defer close(read)
-		status, readErr = io.ReadAll(parentSock)
-	}()
-
+	collect := converse(parentSock, conf, payload)
 	waitErr := cmd.Wait()
-	// The socket closes with the child (or at exec); a grandchild cannot
-	// hold it (close-on-exec), but never hang on it.
-	_ = parentSock.SetReadDeadline(time.Now().Add(Grace))
-	<-read
+	status, readErr := collect()
 
 	code := exitCode(cmd.ProcessState)
 	if cmd.ProcessState == nil {
@@ -168,6 +132,68 @@ func spawn(ctx context.Context, o *Options, argv []string, payload []byte) (int,
 		return code, nil, wrap(err)
 	}
 	return code, res, nil
+}
+
+// helperCmd is the sealed copy of ctrsh that enters: its argv, its
+// environment (the gate only), the command's stdio, and fds 3 and 4.
+func helperCmd(ctx context.Context, exe *os.File, o *Options, childSock, pidFile *os.File) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, "/proc/self/fd/"+strconv.Itoa(int(exe.Fd())))
+	// argv[0] names the helper in ps; the flag makes a test binary whose
+	// TestMain forgot ChildPayload run no tests inside the container, and
+	// ctrsh's own main fail with a usage error.
+	cmd.Args = []string{"ctrsh-nsenter", "-test.run=^$"}
+	// The helper's environment is ours to build, and holds nothing but the
+	// gate: the host's loader and Go runtime read it before any namespace
+	// is joined. The command's environment is in the config record.
+	cmd.Env = []string{gateEnv + "=" + strconv.Itoa(statusFD)}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdin, o.Stdout, o.Stderr
+	cmd.ExtraFiles = []*os.File{childSock, pidFile} // fds 3 and 4
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = Grace
+	return cmd
+}
+
+// converse writes the config record (and the payload) to the helper and
+// reads its status message in the background; collect, called once the
+// helper was waited for, returns that message.
+func converse(sock *os.File, conf, payload []byte) (collect func() ([]byte, error)) {
+	go func() {
+		// The helper may die before reading it all; its error then says why.
+		_, _ = sock.Write(conf)
+		if payload != nil {
+			_, _ = sock.Write(payload)
+		}
+		if rc, err := sock.SyscallConn(); err == nil {
+			_ = rc.Control(func(fd uintptr) { _ = unix.Shutdown(int(fd), unix.SHUT_WR) })
+		}
+	}()
+	var status []byte
+	var readErr error
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		status, readErr = io.ReadAll(sock)
+	}()
+	return func() ([]byte, error) {
+		// The socket closes with the child (or at exec); a grandchild
+		// cannot hold it (close-on-exec), but never hang on it.
+		_ = sock.SetReadDeadline(time.Now().Add(Grace))
+		<-read
+		return status, readErr
+	}
+}
+
+// alive reports whether the process a pidfd pins still lives.
+func alive(pidfd int) error {
+	err := unix.PidfdSendSignal(pidfd, 0, nil, 0)
+	switch {
+	case errors.Is(err, unix.ESRCH):
+		return ErrTargetGone
+	case err != nil:
+		return fmt.Errorf("pidfd_send_signal: %w", err)
+	}
+	return nil
 }
 
 // pinTarget returns a pidfd of the target: from then on a PID that is
