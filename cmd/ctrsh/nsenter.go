@@ -176,9 +176,10 @@ func (o *nsenterOptions) parseShort(value optValue, i *int, a string) error {
 }
 
 func runNsenter(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	msgs := forTerminal(stderr, false) // our messages quote the container's names: escaped on a terminal
 	o, err := parseNsenterArgs(args)
 	if err != nil {
-		fmt.Fprintf(stderr, "ctrsh nsenter: %v (ctrsh nsenter --help)\n", err)
+		fmt.Fprintf(msgs, "ctrsh nsenter: %v (ctrsh nsenter --help)\n", err)
 		return luax.ExitUsage
 	}
 	if o.help {
@@ -186,14 +187,14 @@ func runNsenter(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return luax.ExitOK
 	}
 	if os.Geteuid() != 0 {
-		fmt.Fprintln(stderr, "ctrsh nsenter: needs root: entering another process's namespaces requires CAP_SYS_ADMIN (try sudo)")
+		fmt.Fprintln(msgs, "ctrsh nsenter: needs root: entering another process's namespaces requires CAP_SYS_ADMIN (try sudo)")
 		return luax.ExitRefused
 	}
 	var pidfd *os.File
 	pid, err := strconv.Atoi(o.target)
 	if err != nil {
 		if pid, pidfd, err = containerPID(ctx, o.target); err != nil {
-			fmt.Fprintf(stderr, "ctrsh nsenter: %v\n", err)
+			fmt.Fprintf(msgs, "ctrsh nsenter: %v\n", err)
 			return exitNsenterFailed
 		}
 		defer pidfd.Close()
@@ -205,7 +206,7 @@ func runNsenter(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if o.joinCgroup {
 		release, err := ns.JoinCgroups(&opts)
 		if err != nil {
-			fmt.Fprintf(stderr, "ctrsh nsenter: %v\n", err)
+			fmt.Fprintf(msgs, "ctrsh nsenter: %v\n", err)
 			return exitNsenterFailed
 		}
 		defer release()
@@ -225,7 +226,7 @@ func runNsenter(ctx context.Context, args []string, stdin io.Reader, stdout, std
 
 	// Audited as c:enter is; as root, an entry that cannot be recorded
 	// does not happen.
-	audit := newAuditLog("", "", func(msg string) { fmt.Fprintf(stderr, "ctrsh nsenter: warning: %s\n", msg) })
+	audit := newAuditLog("", "", func(msg string) { fmt.Fprintf(msgs, "ctrsh nsenter: warning: %s\n", msg) })
 	subject := fmt.Sprintf("process %d", pid)
 	if pidfd != nil {
 		subject = fmt.Sprintf("container %q", o.target)
@@ -240,7 +241,7 @@ func runNsenter(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			start["as_user"] = opts.User
 		}
 		if aerr := audit.Record("enter", subject, start); aerr != nil {
-			fmt.Fprintf(stderr, "ctrsh nsenter: %v\n", aerr)
+			fmt.Fprintf(msgs, "ctrsh nsenter: %v\n", aerr)
 			return luax.ExitRefused
 		}
 		code, err = nsenter.Exec(ctx, opts, argv)
@@ -253,30 +254,30 @@ func runNsenter(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			break
 		}
 	}
-	return nsenterExit(err, code, shell, candidates, o.target, stderr)
+	return nsenterExit(err, code, shell, candidates, o.target, msgs)
 }
 
 // nsenterExit reports how entering ended and returns ctrsh nsenter's exit
 // code: the command's own, or one of ctrsh's for its failures.
-func nsenterExit(err error, code int, shell bool, candidates [][]string, target string, stderr io.Writer) int {
+func nsenterExit(err error, code int, shell bool, candidates [][]string, target string, msgs io.Writer) int {
 	switch {
 	case err == nil:
 		return code
 	case shell && errors.Is(err, nsenter.ErrNotFound):
-		fmt.Fprintf(stderr, "ctrsh nsenter: the container has no shell (%s not found inside); name a tool that is there:\n"+
+		fmt.Fprintf(msgs, "ctrsh nsenter: the container has no shell (%s not found inside); name a tool that is there:\n"+
 			"  ctrsh nsenter -t %s -a -- /path/to/tool\nor run Lua inside it, which needs nothing in the image: c:run[[ return io.open(\"/etc/hostname\"):read(\"*a\") ]]\n",
 			strings.Join(shellNames(candidates), " and "), target)
 		return nsenter.ExitNotFound
 	case errors.Is(err, fs.ErrPermission), errors.Is(err, nsenter.ErrRefused):
-		fmt.Fprintf(stderr, "ctrsh nsenter: %v\n", err)
+		fmt.Fprintf(msgs, "ctrsh nsenter: %v\n", err)
 		return luax.ExitRefused
 	case errors.Is(err, nsenter.ErrNotSupported):
-		fmt.Fprintf(stderr, "ctrsh nsenter: %v\n", err)
+		fmt.Fprintf(msgs, "ctrsh nsenter: %v\n", err)
 		return luax.ExitInternal
 	case errors.Is(err, context.Canceled):
 		return code
 	}
-	fmt.Fprintf(stderr, "ctrsh nsenter: %v\n", err)
+	fmt.Fprintf(msgs, "ctrsh nsenter: %v\n", err)
 	if code == 0 {
 		code = exitNsenterFailed
 	}
