@@ -130,17 +130,31 @@ func lookupEngine(ctx context.Context, e *Engine, ref string) (*Container, error
 		return nil, err
 	}
 	if err != nil {
+		// Asked before not-found: Podman answers an ambiguous prefix with a
+		// 404 ("more than one result for container ID 5"). Docker words it
+		// "Multiple IDs found with provided prefix" (20.10) or "multiple IDs
+		// found" / "ambiguous" (newer).
+		if isAmbiguous(err) {
+			return nil, ambiguous(ctx, e, ref, subject)
+		}
 		if isNotFound(err) {
 			return nil, fmt.Errorf("%s: %w", subject, ErrNoSuchContainer)
-		}
-		// Engines word it "Multiple IDs found with provided prefix" (20.10) or
-		// "multiple IDs found" / "ambiguous" (newer).
-		if msg := strings.ToLower(err.Error()); strings.Contains(msg, "multiple ids found") || strings.Contains(msg, "ambiguous") {
-			return nil, ambiguous(ctx, e, ref, subject)
 		}
 		return nil, e.ContainerErr(subject, err)
 	}
 	return fromInspect(e, res.Container, res.Raw), nil
+}
+
+// isAmbiguous says whether the engine refused a reference because it
+// names more than one container.
+func isAmbiguous(err error) bool {
+	msg := strings.ToLower(err.Error())
+	for _, s := range []string{"multiple ids found", "ambiguous", "more than one result"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // ambiguous lists the containers whose id starts with prefix.
