@@ -14,13 +14,16 @@ import (
 // takes (docker.stats' default): they fill only some fields of Memory, CPU
 // and Pids and leave the rest nil.
 
-// MemoryBrief reads memory usage, limit and working set (usage less
-// inactive file pages): v1 memory.usage_in_bytes, memory.limit_in_bytes
-// and memory.stat; v2 memory.current, memory.max and memory.stat.
+// MemoryBrief reads memory usage, limit, working set (usage less inactive
+// file pages) and OOM kills: v1 memory.usage_in_bytes,
+// memory.limit_in_bytes, memory.stat and memory.oom_control; v2
+// memory.current, memory.max, memory.stat and memory.events. The OOM-kill
+// count is one small file more than docker stats reads, kept because it is
+// what an incident asks first.
 func (c *Cgroup) MemoryBrief() (*Memory, error) {
-	ctrl, usage, lim, inactive := "memory", "memory.usage_in_bytes", "memory.limit_in_bytes", []string{"total_inactive_file", "inactive_file"}
+	ctrl, usage, lim, inactive, oom := "memory", "memory.usage_in_bytes", "memory.limit_in_bytes", []string{"total_inactive_file", "inactive_file"}, "memory.oom_control"
 	if c.Version == 2 {
-		ctrl, usage, lim, inactive = "", "memory.current", "memory.max", []string{"inactive_file"}
+		ctrl, usage, lim, inactive, oom = "", "memory.current", "memory.max", []string{"inactive_file"}, "memory.events"
 	}
 	m := &Memory{}
 	var err error
@@ -44,6 +47,15 @@ func (c *Cgroup) MemoryBrief() (*Memory, error) {
 		return nil, err
 	}
 	m.WorkingSet = workingSet(m.Usage, in)
+	err = c.with(ctrl, oom, func(b []byte) error {
+		if v := kv(b, "oom_kill"); v >= 0 {
+			m.OOMKills = ptr(uint64(v))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 

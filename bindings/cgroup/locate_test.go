@@ -46,7 +46,12 @@ func TestForContainer(t *testing.T) {
 			}
 			m, err := c.MemoryBrief()
 			if err != nil || m.Usage == nil {
-				t.Errorf("MemoryBrief: %+v, %v", m, err)
+				t.Fatalf("MemoryBrief: %+v, %v", m, err)
+			}
+			// The brief read's OOM-kill count is the full read's.
+			oom, err := c.OOMKills()
+			if err != nil || (oom == nil) != (m.OOMKills == nil) || (oom != nil && *oom != *m.OOMKills) {
+				t.Errorf("MemoryBrief OOM kills %v, OOMKills() %v, %v", m.OOMKills, oom, err)
 			}
 		})
 	}

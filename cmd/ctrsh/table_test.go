@@ -127,7 +127,7 @@ func TestShellTablesFitTheTerminal(t *testing.T) {
 	}{
 		{80, "PID PID_INSIDE PPID USER STATE RSS TIME COMM CMD", "NAME CPU% MEM LIMIT MEM% PIDS OOM"},
 		{200, "PID PID_INSIDE PPID PPID_INSIDE USER UID STATE RSS TIME COMM CMD",
-			"NAME ID CPU% MEM LIMIT MEM% PIDS OOM NET_RX NET_TX BLOCK_R BLOCK_W CPU_TIME"},
+			"NAME ID CPU% MEM LIMIT MEM% PIDS OOM NET_RX NET_TX CPU_TIME"}, // block I/O with fields={"io"}
 	} {
 		t.Run(fmt.Sprint(tc.width), func(t *testing.T) {
 			scr := shellAt(t, tc.width, step{top, "rows"}, step{stats, "rows"})
