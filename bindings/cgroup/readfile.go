@@ -50,10 +50,11 @@ func withFile(path string, fn func([]byte) error) error {
 		if m == 0 {
 			break
 		}
+		// A short read is not the end: files of many records (cgroup.procs,
+		// /proc/PID/net/dev) come a page at a time, so only a read of 0 ends
+		// the file (a 3,000-process container's cgroup.procs stopped at 683
+		// PIDs when a short read was taken for its end).
 		n += m
-		if n < len(buf) {
-			break // the kernel gives a cgroup file whole when it fits: a short read is its end
-		}
 	}
 	return fn(buf[:n])
 }

@@ -188,8 +188,8 @@ func (fs *FS) topRows(procs []*topProc) []TopRow {
 	return rows
 }
 
-// readInto reads a small /proc file into buf (grown as needed) with one
-// open, one read when it fits, and a close.
+// readInto reads a small /proc file into buf (grown as needed): one open,
+// reads until the end, one close.
 func readInto(path string, buf []byte) ([]byte, error) {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -211,13 +211,8 @@ func readInto(path string, buf []byte) ([]byte, error) {
 		if n == 0 {
 			return buf, nil
 		}
-		short := len(buf)+n < cap(buf)
+		// Only a read of 0 is the end: task/*/children comes a page at a
+		// time (a parent of 3,000 processes lists more than a page).
 		buf = buf[:len(buf)+n]
-		if short {
-			// The kernel makes these files whole at the first read and
-			// gives all that fits: a short read is the end (one read
-			// less for each file).
-			return buf, nil
-		}
 	}
 }
