@@ -211,7 +211,7 @@ func newK8sPodSpec(o k8sOptions, key, base string, caps []string) k8sPodSpec {
 			ImagePullPolicy: "IfNotPresent",
 			Command:         command,
 			Env: []k8sEnvVar{
-				{Name: "NODE_NAME", ValueFrom: nodeNameRef()},
+				{Name: "NODE_NAME", ValueFrom: &k8sEnvVarSource{FieldRef: &k8sFieldRef{FieldPath: "spec.nodeName"}}},
 				{Name: endpointEnv, Value: "unix://" + o.socket},
 			},
 			Resources: k8sResources{
@@ -242,19 +242,11 @@ func newK8sPodSpec(o k8sOptions, key, base string, caps []string) k8sPodSpec {
 	}
 }
 
-// nodeNameRef is the downward API's reference to the pod's node.
-func nodeNameRef() *k8sEnvVarSource {
-	src := &k8sEnvVarSource{}
-	src.FieldRef = &struct {
-		FieldPath string `json:"fieldPath"`
-	}{FieldPath: "spec.nodeName"}
-	return src
-}
-
 // k8sSecurity is the ctrsh container's security context: root without
 // privilege, a read-only root, every capability dropped but caps.
 func k8sSecurity(caps []string) *k8sSecurityContext {
-	sc := &k8sSecurityContext{
+	return &k8sSecurityContext{
+		Capabilities:           &k8sCapabilities{Add: caps, Drop: []string{"ALL"}},
 		RunAsUser:              ptr(int64(0)),
 		Privileged:             ptr(false),
 		ReadOnlyRootFilesystem: ptr(true),
@@ -263,11 +255,6 @@ func k8sSecurity(caps []string) *k8sSecurityContext {
 		// containers: reading /proc/PID/ns of other pods needs it off.
 		AppArmorProfile: &k8sProfile{Type: "Unconfined"},
 	}
-	sc.Capabilities = &struct {
-		Add  []string `json:"add,omitempty"`
-		Drop []string `json:"drop,omitempty"`
-	}{Add: caps, Drop: []string{"ALL"}}
-	return sc
 }
 
 // k8sWorkloads are a Job per node (--job) or one DaemonSet, each with a pod

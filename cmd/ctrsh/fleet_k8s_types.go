@@ -92,9 +92,11 @@ type k8sEnvVar struct {
 }
 
 type k8sEnvVarSource struct {
-	FieldRef *struct {
-		FieldPath string `json:"fieldPath"`
-	} `json:"fieldRef,omitempty"`
+	FieldRef *k8sFieldRef `json:"fieldRef,omitempty"`
+}
+
+type k8sFieldRef struct {
+	FieldPath string `json:"fieldPath"`
 }
 
 // k8sResources holds quantities as Kubernetes prints them ("10m", "64Mi").
@@ -104,15 +106,17 @@ type k8sResources struct {
 }
 
 type k8sSecurityContext struct {
-	AppArmorProfile *k8sProfile `json:"appArmorProfile,omitempty"`
-	Capabilities    *struct {
-		Add  []string `json:"add,omitempty"`
-		Drop []string `json:"drop,omitempty"`
-	} `json:"capabilities,omitempty"`
-	Privileged             *bool       `json:"privileged,omitempty"`
-	ReadOnlyRootFilesystem *bool       `json:"readOnlyRootFilesystem,omitempty"`
-	RunAsUser              *int64      `json:"runAsUser,omitempty"`
-	SeccompProfile         *k8sProfile `json:"seccompProfile,omitempty"`
+	AppArmorProfile        *k8sProfile      `json:"appArmorProfile,omitempty"`
+	Capabilities           *k8sCapabilities `json:"capabilities,omitempty"`
+	Privileged             *bool            `json:"privileged,omitempty"`
+	ReadOnlyRootFilesystem *bool            `json:"readOnlyRootFilesystem,omitempty"`
+	RunAsUser              *int64           `json:"runAsUser,omitempty"`
+	SeccompProfile         *k8sProfile      `json:"seccompProfile,omitempty"`
+}
+
+type k8sCapabilities struct {
+	Add  []string `json:"add,omitempty"`
+	Drop []string `json:"drop,omitempty"`
 }
 
 type k8sProfile struct {
