@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 //go:embed *.lua
@@ -33,12 +34,16 @@ func Source(name string) ([]byte, bool) {
 	return b, err == nil
 }
 
-var descRE = regexp.MustCompile(`(?s)description\s*=\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|\[\[(.*?)\]\])`)
+// descRE finds playbook{description = ...}. It is compiled on first use
+// (a listing of the playbooks), not at the start of every ctrsh run.
+var descRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?s)description\s*=\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|\[\[(.*?)\]\])`)
+})
 
 // Description finds the one-line description a playbook declares with
 // playbook{description = "..."}, without running it.
 func Description(src []byte) string {
-	m := descRE.FindSubmatch(src)
+	m := descRE().FindSubmatch(src)
 	if m == nil {
 		return ""
 	}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -78,7 +77,20 @@ func (d *Disk) notAnswering(k *docker.Container, what string) error {
 	return fmt.Errorf("%s: %s: runtime not answering (%s read from disk): %w", k.Subject(), what, d.Runtime, d.Cause)
 }
 
-var idRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+// isID tells whether s is a container or sandbox id: 64 lowercase hex
+// digits, as containerd names their directories. (Checked by hand: a
+// package-level regexp would be compiled at the start of every ctrsh run.)
+func isID(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 // maxBundleFile bounds what is read of one file of a bundle.
 const maxBundleFile = 4 << 20
@@ -134,7 +146,7 @@ func (d *Disk) scan() []entry {
 		}
 		for _, e := range ents {
 			id := e.Name()
-			if !idRE.MatchString(id) || seen[id] || !e.IsDir() {
+			if !isID(id) || seen[id] || !e.IsDir() {
 				continue
 			}
 			bdir := filepath.Join(dir, id)
@@ -201,7 +213,7 @@ func (d *Disk) container(e entry, sandboxes map[string]entry) (*docker.Container
 		pod.Namespace = text(a["io.kubernetes.cri.sandbox-namespace"])
 		pod.UID = text(a["io.kubernetes.cri.sandbox-uid"])
 		pod.ID = a["io.kubernetes.cri.sandbox-id"]
-		if sb, ok := sandboxes[pod.ID]; ok && idRE.MatchString(pod.ID) {
+		if sb, ok := sandboxes[pod.ID]; ok && isID(pod.ID) {
 			if dir := sb.ann["io.kubernetes.cri.sandbox-log-directory"]; filepath.IsAbs(dir) && k.Name != "" {
 				k.LogPath = newestLog(filepath.Join(d.hostRoot, dir, filepath.Base(k.Name)))
 			}
@@ -237,7 +249,7 @@ func (d *Disk) container(e entry, sandboxes map[string]entry) (*docker.Container
 	if k.Name == "" {
 		return nil, false
 	}
-	if !idRE.MatchString(pod.ID) {
+	if !isID(pod.ID) {
 		pod.ID = ""
 	}
 	if pod.Name != "" {

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -118,11 +119,20 @@ type KernelOOM struct {
 // kernel lets a comm hold (commas, parentheses, "pid="): the patterns
 // anchor on what the kernel writes after it, and greedy matches take the
 // last such anchor, which is the kernel's.
+//
+// They are compiled on first use: only the journal recorder reads the
+// kernel log, and every other ctrsh run would pay for them at start.
 var (
-	oomSummaryRE = regexp.MustCompile(`^oom-kill:constraint=([^,]*),.*?(?:oom_memcg=(.*?)|global_oom),task_memcg=(.*?),task=(.*),pid=(\d+),uid=(\d+)$`)
-	oomTaskInRE  = regexp.MustCompile(`^Task in (.*) killed as a result of limit of (.*)$`)
-	oomKilledRE  = regexp.MustCompile(`Killed process (\d+) \((.*)\) total-vm:\d+kB, anon-rss:(\d+)kB`)
+	oomSummaryRE = lazyRegexp(`^oom-kill:constraint=([^,]*),.*?(?:oom_memcg=(.*?)|global_oom),task_memcg=(.*?),task=(.*),pid=(\d+),uid=(\d+)$`)
+	oomTaskInRE  = lazyRegexp(`^Task in (.*) killed as a result of limit of (.*)$`)
+	oomKilledRE  = lazyRegexp(`Killed process (\d+) \((.*)\) total-vm:\d+kB, anon-rss:(\d+)kB`)
 )
+
+// lazyRegexp returns a function that compiles expr the first time it is
+// called and returns the same *regexp.Regexp from then on.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
 
 // oomParser turns kernel log messages into OOM kills. It remembers the
 // summary (or "Task in") line until the "Killed process" line that ends a
@@ -136,16 +146,16 @@ type oomParser struct {
 // completes, or nil.
 func (p *oomParser) feed(rec KmsgRecord) *KernelOOM {
 	msg := rec.Message
-	if m := oomSummaryRE.FindStringSubmatch(msg); m != nil {
+	if m := oomSummaryRE().FindStringSubmatch(msg); m != nil {
 		pid, _ := strconv.Atoi(m[5])
 		p.summary = &KernelOOM{Constraint: m[1], OOMMemcg: m[2], Memcg: m[3], Comm: m[4], PID: pid}
 		return nil
 	}
-	if m := oomTaskInRE.FindStringSubmatch(msg); m != nil {
+	if m := oomTaskInRE().FindStringSubmatch(msg); m != nil {
 		p.taskIn = [2]string{m[1], m[2]}
 		return nil
 	}
-	m := oomKilledRE.FindStringSubmatch(msg)
+	m := oomKilledRE().FindStringSubmatch(msg)
 	if m == nil {
 		return nil
 	}

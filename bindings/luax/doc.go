@@ -5,7 +5,6 @@
 package luax
 
 import (
-	"regexp"
 	"sort"
 	"strings"
 
@@ -84,13 +83,44 @@ func (f Func) function(L *lua.LState, name string, method bool) *lua.LFunction {
 	return lf
 }
 
-var callNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*([.:][A-Za-z_][A-Za-z0-9_]*)*`)
+// callNamePrefix is the call a doc begins with: Lua names joined by "."
+// or ":" ("c:logs", "io.read", "sleep"), or "" when it begins with none.
+// A "." or ":" not followed by a name is not part of it.
+func callNamePrefix(doc string) string {
+	n := identLen(doc)
+	if n == 0 {
+		return ""
+	}
+	for n < len(doc) && (doc[n] == '.' || doc[n] == ':') {
+		k := identLen(doc[n+1:])
+		if k == 0 {
+			break
+		}
+		n += 1 + k
+	}
+	return doc[:n]
+}
+
+// identLen is the length of the Lua name s begins with (an ASCII letter or
+// underscore, then letters, digits and underscores), or 0.
+func identLen(s string) int {
+	n := 0
+	for n < len(s) && (isNameStart(s[n]) || n > 0 && '0' <= s[n] && s[n] <= '9') {
+		n++
+	}
+	return n
+}
+
+// isNameStart tells whether c may begin a Lua name: an ASCII letter or "_".
+func isNameStart(c byte) bool {
+	return c == '_' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z'
+}
 
 // errName is how argument errors name f: as callName does when the call
 // its doc begins with ends with f's name ("c:logs", "io.read", "sleep"),
 // else def.
 func errName(f Func, def string) string {
-	n := callNameRE.FindString(f.Doc)
+	n := callNamePrefix(f.Doc)
 	if n == f.Name || strings.HasSuffix(n, "."+f.Name) || strings.HasSuffix(n, ":"+f.Name) {
 		return n
 	}
@@ -99,7 +129,7 @@ func errName(f Func, def string) string {
 
 // callName is how messages name f: "c:exec", "ns.enter", "mkdir".
 func callName(f Func) string {
-	if s := callNameRE.FindString(f.Doc); s != "" {
+	if s := callNamePrefix(f.Doc); s != "" {
 		return s
 	}
 	return f.Name

@@ -3,7 +3,6 @@ package luax
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -42,7 +41,9 @@ type formatter struct {
 	seen map[*lua.LTable]bool
 }
 
-var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+// isIdent tells whether s is a Lua name, which a table key may be written
+// as without brackets and quotes.
+func isIdent(s string) bool { return s != "" && identLen(s) == len(s) }
 
 func (f *formatter) value(v lua.LValue, depth int) {
 	switch v := v.(type) {
@@ -157,7 +158,7 @@ func (f *formatter) flat(t *lua.LTable, n int) bool {
 }
 
 func (f *formatter) key(k lua.LValue) {
-	if s, ok := k.(lua.LString); ok && identRE.MatchString(string(s)) {
+	if s, ok := k.(lua.LString); ok && isIdent(string(s)) {
 		f.b.WriteString(string(s))
 		return
 	}

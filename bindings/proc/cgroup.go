@@ -1,9 +1,6 @@
 package proc
 
-import (
-	"regexp"
-	"strings"
-)
+import "strings"
 
 // Container ids are found in the cgroup paths of /proc/PID/cgroup. Each
 // runtime and cgroup driver names a container's cgroup its own way:
@@ -18,11 +15,65 @@ import (
 //
 // The runtimes' helpers (libpod-conmon-<id>.scope, crio-conmon-<id>.scope,
 // containerd shims in containerd.service) are no container's: they get no id.
+//
+// The names are matched by hand rather than with regular expressions: this
+// runs for every process of every listing, and a package-level regexp
+// would be compiled at the start of every ctrsh run, used or not.
 var (
-	scopeRE = regexp.MustCompile(`^(docker|cri-containerd|crio|libpod|nerdctl)-([0-9a-f]{64})(?:\.scope)?$`)
-	runcRE  = regexp.MustCompile(`:(docker|cri-containerd|crio):([0-9a-f]{64})$`)
-	hexRE   = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	// scopePrefixes are the runtimes of a cgroup named <runtime>-<id> or
+	// <runtime>-<id>.scope.
+	scopePrefixes = [...]string{"docker", "cri-containerd", "crio", "libpod", "nerdctl"}
+	// runcRuntimes are the runtimes of runc's form, ...:<runtime>:<id>.
+	runcRuntimes = [...]string{"docker", "cri-containerd", "crio"}
 )
+
+// idLen is the length of a container id: 32 bytes in hex.
+const idLen = 64
+
+// isID tells whether s is a container id: 64 lowercase hex digits.
+func isID(s string) bool {
+	if len(s) != idLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// scopeID returns the runtime and id of a cgroup named <runtime>-<id> or
+// <runtime>-<id>.scope, the runtime one of scopePrefixes; ok is false for
+// any other name.
+func scopeID(c string) (runtime, id string, ok bool) {
+	for _, p := range scopePrefixes {
+		if len(c) > len(p) && c[len(p)] == '-' && strings.HasPrefix(c, p) {
+			id = strings.TrimSuffix(c[len(p)+1:], ".scope")
+			if isID(id) {
+				return p, id, true
+			}
+		}
+	}
+	return "", "", false
+}
+
+// runcID returns the runtime and id of a cgroup whose name ends in
+// :<runtime>:<id>, the runtime one of runcRuntimes; ok is false for any
+// other name.
+func runcID(c string) (runtime, id string, ok bool) {
+	n := len(c) - idLen // where the id starts
+	if n < 1 || c[n-1] != ':' || !isID(c[n:]) {
+		return "", "", false
+	}
+	head := c[:n-1]
+	for _, r := range runcRuntimes {
+		if k := len(head) - len(r); k > 0 && head[k-1] == ':' && head[k:] == r {
+			return r, c[n:], true
+		}
+	}
+	return "", "", false
+}
 
 var runtimeOf = map[string]string{
 	"docker":         "docker",
@@ -39,13 +90,13 @@ func containerOf(path string) (id, runtime string) {
 	parts := strings.Split(path, "/")
 	for i := len(parts) - 1; i >= 0; i-- {
 		c := parts[i]
-		if m := scopeRE.FindStringSubmatch(c); m != nil {
-			return m[2], runtimeOf[m[1]]
+		if rt, id, ok := scopeID(c); ok {
+			return id, runtimeOf[rt]
 		}
-		if m := runcRE.FindStringSubmatch(c); m != nil {
-			return m[2], runtimeOf[m[1]]
+		if rt, id, ok := runcID(c); ok {
+			return id, runtimeOf[rt]
 		}
-		if hexRE.MatchString(c) && i > 0 {
+		if isID(c) && i > 0 {
 			// A bare id: the runtime is told by its ancestors.
 			for _, a := range parts[:i] {
 				switch {
