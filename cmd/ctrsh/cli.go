@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // command is a subcommand: its usage text is what `ctrsh NAME --help`
@@ -196,7 +197,11 @@ func wrap(s string, width int) string {
 	return strings.Join(append(lines, line), "\n")
 }
 
-var flagRE = regexp.MustCompile(`(?:^|[\s,(\[])(--?[A-Za-z][A-Za-z0-9-]*)`)
+// flagRE finds the flags a usage text names. It is compiled on first use
+// (shell completion), not at the start of every ctrsh run.
+var flagRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?:^|[\s,(\[])(--?[A-Za-z][A-Za-z0-9-]*)`)
+})
 
 // flagNames are the flags of a command: from its FlagSet as --name, or
 // those its usage text names.
@@ -205,7 +210,7 @@ func (c command) flagNames() []string {
 		return flagNames(c.Flags())
 	}
 	seen := map[string]bool{"--help": true}
-	for _, m := range flagRE.FindAllStringSubmatch(c.Usage, -1) {
+	for _, m := range flagRE().FindAllStringSubmatch(c.Usage, -1) {
 		seen[m[1]] = true
 	}
 	return sortedKeys(seen)

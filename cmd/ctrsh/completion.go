@@ -10,7 +10,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -193,9 +192,19 @@ func hostOf(words []string) string {
 // completionTimeout bounds asking the engine for names: a Tab must not hang.
 var completionTimeout = 500 * time.Millisecond
 
-// containerNameRE is what the engine allows in a name; anything else (a
-// hostile name would be typed into the shell) is left out.
-var containerNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?$`)
+// validContainerName tells whether name is what the engine allows in a
+// name, or POD/NAME of two such; anything else (a hostile name would be
+// typed into the shell) is left out.
+func validContainerName(name string) bool {
+	first, second, pod := strings.Cut(name, "/")
+	return validNamePart(first) && (!pod || validNamePart(second))
+}
+
+// validNamePart tells whether s is a letter or digit followed by letters,
+// digits, '_', '.' and '-'.
+func validNamePart(s string) bool {
+	return s != "" && isAlnum(s[0]) && plainChars(s[1:], "_.-")
+}
 
 // containerNames are the names of every container (running or not) of
 // every runtime the containers module finds — a pod's as POD/NAME, the
@@ -224,7 +233,7 @@ func listNames(ctx context.Context, host string) []string {
 		if p := c.PodOf(); p != nil && p.Name != "" {
 			name = p.Name + "/" + c.Name
 		}
-		if containerNameRE.MatchString(name) {
+		if validContainerName(name) {
 			out = append(out, name)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"sigs.k8s.io/yaml"
@@ -60,11 +61,13 @@ type k8sManifest struct {
 	Delete  string
 }
 
-var dnsUnsafe = regexp.MustCompile(`[^a-z0-9-]+`)
+// dnsUnsafe matches what may not be in a DNS-1123 label. It is compiled
+// on first use, not at the start of every ctrsh run.
+var dnsUnsafe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^a-z0-9-]+`) })
 
 // dnsLabel makes s a DNS-1123 label of at most n characters.
 func dnsLabel(s string, n int) string {
-	s = strings.Trim(dnsUnsafe.ReplaceAllString(strings.ToLower(s), "-"), "-")
+	s = strings.Trim(dnsUnsafe().ReplaceAllString(strings.ToLower(s), "-"), "-")
 	if len(s) > n {
 		s = strings.TrimRight(s[:n], "-")
 	}
@@ -161,12 +164,23 @@ func k8sCaps(o k8sOptions) ([]string, error) {
 	caps := append([]string{}, defaultCaps...)
 	for _, c := range o.caps {
 		c = strings.TrimPrefix(strings.ToUpper(c), "CAP_")
-		if !regexp.MustCompile(`^[A-Z_]+$`).MatchString(c) {
+		if !isCapName(c) {
 			return nil, fmt.Errorf("--cap %q: a capability name such as SETUID", c)
 		}
 		caps = append(caps, c)
 	}
 	return caps, nil
+}
+
+// isCapName tells whether c is written as a capability name without CAP_:
+// letters A-Z and '_'.
+func isCapName(c string) bool {
+	for i := 0; i < len(c); i++ {
+		if (c[i] < 'A' || c[i] > 'Z') && c[i] != '_' {
+			return false
+		}
+	}
+	return c != ""
 }
 
 // k8sCommand is the pod's command: ctrsh fleet local on the playbook,

@@ -9,15 +9,17 @@ import (
 	"io"
 	"os"
 	"path"
-	"regexp"
 	"time"
 
 	"github.com/ctrsh/ctrsh/bindings/luax"
 )
 
-// pushPathRE is what --remote-ctrsh may be for push: an absolute path of
-// plain characters, the same for scp's SFTP and legacy modes and the shell.
-var pushPathRE = regexp.MustCompile(`^/[A-Za-z0-9._+/-]+$`)
+// validPushPath tells whether p is what --remote-ctrsh may be for push: an
+// absolute path of plain characters (letters, digits and ._+/-), the same
+// for scp's SFTP and legacy modes and the shell.
+func validPushPath(p string) bool {
+	return len(p) >= 2 && p[0] == '/' && plainChars(p[1:], "._+/-")
+}
 
 // runFleetPush is `ctrsh fleet push --hosts ...`: the binary goes with scp
 // to a temporary name beside --remote-ctrsh, is checked there with
@@ -29,7 +31,7 @@ func runFleetPush(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err == nil && len(rest) > 0 {
 		err = fmt.Errorf("unexpected argument %q", rest[0])
 	}
-	if err == nil && (!pushPathRE.MatchString(f.remote) || path.Clean(f.remote) != f.remote) {
+	if err == nil && (!validPushPath(f.remote) || path.Clean(f.remote) != f.remote) {
 		err = fmt.Errorf("--remote-ctrsh %q: push needs an absolute, clean path of letters, digits and ._+/-", f.remote)
 	}
 	if err != nil {

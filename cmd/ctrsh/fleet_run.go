@@ -452,7 +452,7 @@ func loadFleetPlaybook(cmd, name string, stderr io.Writer) (*fleetPlaybook, int)
 		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
 		return nil, luax.ExitSyntax
 	}
-	if !stdinNameRE.MatchString(ref.Name) {
+	if !validStdinName(ref.Name) {
 		fmt.Fprintf(stderr, "%s: playbook name %q: letters, digits, '.', '_' and '-' only\n", cmd, ref.Name)
 		return nil, luax.ExitUsage
 	}

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -35,7 +36,9 @@ func lockDir() string {
 	return filepath.Join(os.TempDir(), fmt.Sprintf("ctrsh-%d", os.Getuid()), "locks")
 }
 
-var unsafeLockChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+// unsafeLockChars matches what a lock file's name may not hold. It is
+// compiled on first use, not at the start of every ctrsh run.
+var unsafeLockChars = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^A-Za-z0-9._-]+`) })
 
 // acquireLock takes the lock of a playbook. With wait > 0 it retries until
 // wait has passed or ctx ends; otherwise a held lock fails at once with
@@ -50,7 +53,7 @@ func acquireLock(ctx context.Context, name string, wait time.Duration) (release 
 		return nil, fmt.Errorf("lock directory: %w", err)
 	}
 	defer d.Close()
-	file := unsafeLockChars.ReplaceAllString(name, "_") + ".lock"
+	file := unsafeLockChars().ReplaceAllString(name, "_") + ".lock"
 	path := filepath.Join(dir, file)
 	fd, err := unix.Openat(int(d.Fd()), file, unix.O_RDWR|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o600)
 	if err != nil {

@@ -31,13 +31,6 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// usage and exitCodesHelp are the start and end of ctrsh --help, from the
-// one description of the command line (cli.go).
-var (
-	usage         = usageText()
-	exitCodesHelp = exitCodesText()
-)
-
 // subcommands are the commands that have flags of their own, each in its
 // own file.
 var subcommands = map[string]func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int{
@@ -98,7 +91,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	fs := newFlagSet(&o, stderr)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, usage)
+			fmt.Fprint(stdout, usageText())
 			fs.SetOutput(stdout)
 			fs.PrintDefaults()
 			return luax.ExitOK
@@ -107,9 +100,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	}
 	if o.help {
 		fs.SetOutput(stdout)
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usageText())
 		fs.PrintDefaults()
-		fmt.Fprint(stdout, exitCodesHelp)
+		fmt.Fprint(stdout, exitCodesText())
 		return luax.ExitOK
 	}
 	if o.version {

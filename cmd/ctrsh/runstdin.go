@@ -22,7 +22,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -36,9 +36,30 @@ const originStdin = "stdin"
 // maxStdinPlaybook bounds the text read from stdin.
 const maxStdinPlaybook = 16 << 20
 
-// stdinNameRE is what --playbook-name accepts: it lands in audit records,
-// lock file names and messages.
-var stdinNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+// validStdinName tells whether name is what --playbook-name accepts: it
+// lands in audit records, lock file names and messages. A letter or digit,
+// then letters, digits, '.', '_' and '-': at most 64 in all.
+func validStdinName(name string) bool {
+	return len(name) >= 1 && len(name) <= 64 && isAlnum(name[0]) && plainChars(name[1:], "._-")
+}
+
+// isAlnum tells whether c is an ASCII letter or digit.
+func isAlnum(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9'
+}
+
+// plainChars tells whether every byte of s is an ASCII letter or digit or
+// one of the bytes of extra. The names ctrsh checks this way are checked by
+// hand rather than with package-level regexps, which every ctrsh run would
+// compile at its start.
+func plainChars(s, extra string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isAlnum(s[i]) && strings.IndexByte(extra, s[i]) < 0 {
+			return false
+		}
+	}
+	return true
+}
 
 // readStdinPlaybook reads a playbook's text from stdin, named name ("stdin"
 // when empty).
@@ -46,7 +67,7 @@ func readStdinPlaybook(name string, stdin io.Reader) (*playbookRef, error) {
 	if name == "" {
 		name = "stdin"
 	}
-	if !stdinNameRE.MatchString(name) {
+	if !validStdinName(name) {
 		return nil, fmt.Errorf("--playbook-name %q: letters, digits, '.', '_' and '-' only (at most 64)", name)
 	}
 	if luax.IsTerminal(stdin) {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -129,4 +130,51 @@ func TestRunStdinStopsWhenStdoutCloses(t *testing.T) {
 		<-done
 		t.Fatalf("still running 20 s after its stdout was closed (stderr %q)", stderr.String())
 	}
+}
+
+// The hand-written name checks agree with the regular expressions they
+// replaced, on every string.
+var oldNameREs = []struct {
+	name  string
+	check func(string) bool
+	re    *regexp.Regexp
+}{
+	{"validStdinName", validStdinName, regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)},
+	{"validContainerName", validContainerName, regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?$`)},
+	{"validPushPath", validPushPath, regexp.MustCompile(`^/[A-Za-z0-9._+/-]+$`)},
+	{"isCapName", isCapName, regexp.MustCompile(`^[A-Z_]+$`)},
+}
+
+// nameSeeds are names of every shape those checks see, and near misses.
+func nameSeeds() []string {
+	seeds := []string{"", "a", "/", "//", "/a", "a/", "a/b", "a/b/c", "/usr/local/bin/ctrsh", "/opt/c++/x-1.2_3",
+		"web", "pod/web", "_web", ".web", "-web", "web-1.a_b", "pod/_web", "a b", "a\n", "é", "a\xff", "SYS_ADMIN", "sys_admin",
+		"CAP_X", "_", "A1", "stdin", "x;rm -rf", "$(id)"}
+	for _, n := range []int{63, 64, 65} {
+		seeds = append(seeds, strings.Repeat("a", n), "/"+strings.Repeat("b", n))
+	}
+	return seeds
+}
+
+// checkNameChecks compares every check of s with its regular expression.
+func checkNameChecks(t *testing.T, s string) {
+	t.Helper()
+	for _, c := range oldNameREs {
+		if got, want := c.check(s), c.re.MatchString(s); got != want {
+			t.Errorf("%s(%q) = %v; want %v", c.name, s, got, want)
+		}
+	}
+}
+
+func TestNameChecks(t *testing.T) {
+	for _, s := range nameSeeds() {
+		checkNameChecks(t, s)
+	}
+}
+
+func FuzzNameChecks(f *testing.F) {
+	for _, s := range nameSeeds() {
+		f.Add(s)
+	}
+	f.Fuzz(checkNameChecks)
 }
