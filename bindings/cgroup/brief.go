@@ -27,14 +27,14 @@ func (c *Cgroup) MemoryBrief() (*Memory, error) {
 	}
 	m := &Memory{}
 	var err error
-	if m.Usage, err = c.readUint(ctrl, usage); err != nil {
+	if m.Usage, _, err = c.recordLimit(ctrl, usage); err != nil {
 		return nil, err
 	}
-	if m.Limit, m.Unlimited, err = c.readLimit(ctrl, lim); err != nil {
+	if m.Limit, m.Unlimited, err = c.recordLimit(ctrl, lim); err != nil {
 		return nil, err
 	}
 	var in *uint64
-	err = c.with(ctrl, "memory.stat", func(b []byte) error {
+	err = c.withRecord(ctrl, "memory.stat", func(b []byte) error {
 		for _, k := range inactive {
 			if v := kv(b, k); v >= 0 {
 				in = ptr(uint64(v))
@@ -47,7 +47,7 @@ func (c *Cgroup) MemoryBrief() (*Memory, error) {
 		return nil, err
 	}
 	m.WorkingSet = workingSet(m.Usage, in)
-	err = c.with(ctrl, oom, func(b []byte) error {
+	err = c.withRecord(ctrl, oom, func(b []byte) error {
 		if v := kv(b, "oom_kill"); v >= 0 {
 			m.OOMKills = ptr(uint64(v))
 		}
@@ -64,7 +64,7 @@ func (c *Cgroup) MemoryBrief() (*Memory, error) {
 func (c *Cgroup) CPUBrief() (*CPU, error) {
 	if c.Version == 2 {
 		u := &CPU{}
-		err := c.with("", "cpu.stat", func(b []byte) error {
+		err := c.withRecord("", "cpu.stat", func(b []byte) error {
 			us := func(name string) *uint64 {
 				if v := kv(b, name); v >= 0 {
 					return ptr(uint64(v) * 1000)
@@ -76,7 +76,7 @@ func (c *Cgroup) CPUBrief() (*CPU, error) {
 		})
 		return u, err
 	}
-	v, err := c.readUint("cpuacct", "cpuacct.usage")
+	v, _, err := c.recordLimit("cpuacct", "cpuacct.usage")
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +85,7 @@ func (c *Cgroup) CPUBrief() (*CPU, error) {
 
 // PidsBrief reads pids.current.
 func (c *Cgroup) PidsBrief() (*Pids, error) {
-	v, err := c.readUint("pids", "pids.current")
+	v, _, err := c.recordLimit("pids", "pids.current")
 	if err != nil {
 		return nil, err
 	}
@@ -96,11 +96,31 @@ func (c *Cgroup) PidsBrief() (*Pids, error) {
 // (a pooled buffer fn must not keep); fn is not called when the kernel
 // does not have the file. The errors are read's.
 func (c *Cgroup) with(ctrl, name string, fn func([]byte) error) error {
+	return c.withMode(ctrl, name, false, fn)
+}
+
+// withRecord is with for a file of one record (see withRecord): all the
+// Brief reads but cgroup.procs.
+func (c *Cgroup) withRecord(ctrl, name string, fn func([]byte) error) error {
+	return c.withMode(ctrl, name, true, fn)
+}
+
+// recordLimit reads a one-record file holding a number or "max", as
+// readLimit does.
+func (c *Cgroup) recordLimit(ctrl, name string) (v *uint64, unlimited bool, err error) {
+	err = c.withRecord(ctrl, name, func(b []byte) (err error) {
+		v, unlimited, err = c.parseLimit(name, b)
+		return err
+	})
+	return v, unlimited, err
+}
+
+func (c *Cgroup) withMode(ctrl, name string, once bool, fn func([]byte) error) error {
 	d, mounted := c.Dir(ctrl)
 	if !mounted {
 		return nil
 	}
-	err := withFile(filepath.Join(d, name), fn)
+	err := readInto(filepath.Join(d, name), once, fn)
 	switch {
 	case err == nil:
 		return nil
@@ -124,7 +144,8 @@ func (c *Cgroup) FirstProc() (int, error) {
 		ctrl = ""
 	}
 	pid := 0
-	err := c.with(ctrl, "cgroup.procs", func(b []byte) error {
+	// Only the first line is needed: the first read holds it.
+	err := c.withRecord(ctrl, "cgroup.procs", func(b []byte) error {
 		if i := bytes.IndexByte(b, '\n'); i >= 0 {
 			b = b[:i]
 		}

@@ -198,6 +198,11 @@ func (c *Cgroup) readLimit(ctrl, name string) (v *uint64, unlimited bool, err er
 	if err != nil || !ok {
 		return nil, false, err
 	}
+	return c.parseLimit(name, b)
+}
+
+// parseLimit reads file name's bytes b as readLimit does.
+func (c *Cgroup) parseLimit(name string, b []byte) (v *uint64, unlimited bool, err error) {
 	s := string(bytes.TrimSpace(b))
 	if s == "max" || strings.HasPrefix(s, "-") {
 		return nil, true, nil

@@ -26,6 +26,21 @@ func readFile(path string) ([]byte, error) {
 // withFile reads path into a pooled buffer and hands it to fn, which must
 // not keep it. The errors are *fs.PathError, as os.ReadFile's.
 func withFile(path string, fn func([]byte) error) error {
+	return readInto(path, false, fn)
+}
+
+// withRecord is withFile for a file the kernel writes as one record (a
+// value, or memory.stat's lines, printed by one show call): one read
+// that does not fill the buffer holds all of it, so the read of 0 that
+// would end it is not made. Files of many records (cgroup.procs,
+// /proc/PID/net/dev) need withFile.
+func withRecord(path string, fn func([]byte) error) error {
+	return readInto(path, true, fn)
+}
+
+// readInto reads path into a pooled buffer for fn; once stops after a
+// read that leaves room in the buffer.
+func readInto(path string, once bool, fn func([]byte) error) error {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return &fs.PathError{Op: "open", Path: path, Err: err}
@@ -55,6 +70,9 @@ func withFile(path string, fn func([]byte) error) error {
 		// the file (a 3,000-process container's cgroup.procs stopped at 683
 		// PIDs when a short read was taken for its end).
 		n += m
+		if once && n < len(buf) {
+			break
+		}
 	}
 	return fn(buf[:n])
 }

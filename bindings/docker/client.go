@@ -89,24 +89,33 @@ func DefaultHost() string {
 // negotiating the API version (a ping bounded by PingTimeout). The error
 // names the host: `docker engine unix:///x.sock: not reachable: ...`.
 func Client(L *lua.LState) (*Engine, error) {
-	var e *Engine
-	if ud, ok := L.G.Registry.RawGetString(engineKey).(*lua.LUserData); ok {
-		e, _ = ud.Value.(*Engine)
-	}
-	if e == nil {
-		var err error
-		if e, err = NewEngine(Host(L)); err != nil {
-			return nil, err
-		}
-		e.hostRoot = luax.HostRoot(L)
-		ud := L.NewUserData()
-		ud.Value = e
-		L.G.Registry.RawSetString(engineKey, ud)
+	e, err := engineOf(L)
+	if err != nil {
+		return nil, err
 	}
 	if err := e.Negotiate(luax.Ctx(L)); err != nil {
 		// The engine is returned too: a caller may read its state on disk.
 		return e, err
 	}
+	return e, nil
+}
+
+// engineOf is L's engine client, made on first use, without a call to
+// the engine yet.
+func engineOf(L *lua.LState) (*Engine, error) {
+	if ud, ok := L.G.Registry.RawGetString(engineKey).(*lua.LUserData); ok {
+		if e, _ := ud.Value.(*Engine); e != nil {
+			return e, nil
+		}
+	}
+	e, err := NewEngine(Host(L))
+	if err != nil {
+		return nil, err
+	}
+	e.hostRoot = luax.HostRoot(L)
+	ud := L.NewUserData()
+	ud.Value = e
+	L.G.Registry.RawSetString(engineKey, ud)
 	return e, nil
 }
 

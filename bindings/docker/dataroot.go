@@ -205,10 +205,12 @@ func (e *Engine) DataRoot(hostRoot string) (root, how string, err error) {
 		root, how = dir, from
 		return true
 	}
-	if d, ok := findDockerd(hostRoot, key); ok {
-		if try(d.dataRoot, fmt.Sprintf("dockerd %d", d.pid)) {
-			return root, how, nil
-		}
+	d, ok := socketDockerd(hostRoot, key)
+	if !ok {
+		d, ok = findDockerd(hostRoot, key)
+	}
+	if ok && try(d.dataRoot, fmt.Sprintf("dockerd %d", d.pid)) {
+		return root, how, nil
 	}
 	e.disk.mu.Lock()
 	reported := e.disk.reported
@@ -270,36 +272,75 @@ func findDockerd(hostRoot, key string) (dockerd, bool) {
 	if err != nil {
 		return dockerd{}, false
 	}
-	self, _ := os.Readlink(filepath.Join(hostRoot, "proc/self/ns/mnt"))
 	for _, pid := range pids {
-		dir := filepath.Join(hostRoot, "proc", strconv.Itoa(pid))
-		comm, err := os.ReadFile(filepath.Join(dir, "comm"))
-		if err != nil || strings.TrimSpace(string(comm)) != "dockerd" {
-			continue
-		}
-		var st unix.Stat_t
-		if unix.Stat(dir, &st) != nil || st.Uid != 0 {
-			continue
-		}
-		if mnt, _ := os.Readlink(filepath.Join(dir, "ns/mnt")); mnt == "" || mnt != self {
-			continue
-		}
-		if id, _, err := fs.ContainerOf(pid); err != nil || id != "" {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, "cmdline"))
-		if err != nil {
-			continue
-		}
-		d := parseDockerd(hostRoot, strings.Split(strings.TrimRight(string(b), "\x00"), "\x00"))
-		d.pid = pid
-		for _, h := range d.hosts {
-			if socketKey(h) == key {
-				return d, true
-			}
+		if d, ok := dockerdAt(hostRoot, fs, pid, key); ok {
+			return d, true
 		}
 	}
 	return dockerd{}, false
+}
+
+// dockerdAt reads process pid as a dockerd serving the socket key: it
+// must be called dockerd, be root's, share ctrsh's mount namespace, be in
+// no container, and name the socket on its command line (or config file).
+func dockerdAt(hostRoot string, fs *proc.FS, pid int, key string) (dockerd, bool) {
+	dir := filepath.Join(hostRoot, "proc", strconv.Itoa(pid))
+	comm, err := os.ReadFile(filepath.Join(dir, "comm"))
+	if err != nil || strings.TrimSpace(string(comm)) != "dockerd" {
+		return dockerd{}, false
+	}
+	var st unix.Stat_t
+	if unix.Stat(dir, &st) != nil || st.Uid != 0 {
+		return dockerd{}, false
+	}
+	self, _ := os.Readlink(filepath.Join(hostRoot, "proc/self/ns/mnt"))
+	if mnt, _ := os.Readlink(filepath.Join(dir, "ns/mnt")); mnt == "" || mnt != self {
+		return dockerd{}, false
+	}
+	if id, _, err := fs.ContainerOf(pid); err != nil || id != "" {
+		return dockerd{}, false
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "cmdline"))
+	if err != nil {
+		return dockerd{}, false
+	}
+	d := parseDockerd(hostRoot, strings.Split(strings.TrimRight(string(b), "\x00"), "\x00"))
+	d.pid = pid
+	for _, h := range d.hosts {
+		if socketKey(h) == key {
+			return d, true
+		}
+	}
+	return dockerd{}, false
+}
+
+// socketDockerd is the dockerd listening on the unix socket key, found
+// without a pass over /proc: the kernel says which process made the
+// listening socket (SO_PEERCRED of a connection to it), and that process
+// must pass dockerdAt's checks. Only for the host ctrsh runs on (a
+// fixture tree's sockets are not real) and a socket dockerd made itself
+// (under systemd's socket activation the listener is systemd's).
+func socketDockerd(hostRoot, key string) (dockerd, bool) {
+	if hostRoot != "/" || key == "" {
+		return dockerd{}, false
+	}
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return dockerd{}, false
+	}
+	defer unix.Close(fd)
+	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: key}); err != nil {
+		return dockerd{}, false
+	}
+	cred, err := unix.GetsockoptUcred(fd, unix.SOL_SOCKET, unix.SO_PEERCRED)
+	if err != nil || cred.Pid <= 0 || cred.Uid != 0 {
+		return dockerd{}, false
+	}
+	fs, err := proc.NewFS(hostRoot)
+	if err != nil {
+		return dockerd{}, false
+	}
+	return dockerdAt(hostRoot, fs, int(cred.Pid), key)
 }
 
 // parseDockerd reads a dockerd command line (argv[0] first): its hosts,

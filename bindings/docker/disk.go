@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -39,7 +38,19 @@ import (
 // maxDiskFile bounds the files read from the state on disk.
 const maxDiskFile = 16 << 20
 
-var containerIDRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+// isContainerID says whether s is a full container id: 64 lowercase hex
+// digits.
+func isContainerID(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 // diskConfig is what ctrsh reads of config.v2.json.
 type diskConfig struct {
@@ -74,49 +85,75 @@ type diskHostConfig struct {
 // readOwned reads file name of directory dir: a regular file owned by
 // root, not a link, at most maxDiskFile bytes.
 func readOwned(dir, name string) ([]byte, error) {
-	f, err := openOwned(dir, name)
+	fd, st, err := openOwnedFD(dir, name)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxDiskFile+1))
-	if err != nil {
-		return nil, err
+	defer unix.Close(fd)
+	path := filepath.Join(dir, name)
+	if st.Size > maxDiskFile {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, maxDiskFile)
 	}
-	if len(b) > maxDiskFile {
-		return nil, fmt.Errorf("%s: larger than %d bytes", filepath.Join(dir, name), maxDiskFile)
+	// Sized from fstat, with room to see the end (or a file that grew).
+	b := make([]byte, 0, st.Size+512)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := unix.Read(fd, b[len(b):cap(b)])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "read", Path: path, Err: err}
+		}
+		if n == 0 {
+			return b, nil
+		}
+		if b = b[:len(b)+n]; len(b) > maxDiskFile {
+			return nil, fmt.Errorf("%s: larger than %d bytes", path, maxDiskFile)
+		}
 	}
-	return b, nil
 }
 
 // openOwned opens file name of directory dir for reading, refusing links,
 // what is not a regular file (without blocking on a FIFO) and files not
 // owned by root. dir itself must not be a link.
 func openOwned(dir, name string) (*os.File, error) {
+	fd, _, err := openOwnedFD(dir, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.SetNonblock(fd, false); err != nil {
+		unix.Close(fd)
+		return nil, &os.PathError{Op: "fcntl", Path: filepath.Join(dir, name), Err: err}
+	}
+	return os.NewFile(uintptr(fd), filepath.Join(dir, name)), nil
+}
+
+// openOwnedFD is openOwned's descriptor (still O_NONBLOCK, which reads of
+// a regular file ignore) and what fstat said of it.
+func openOwnedFD(dir, name string) (int, *unix.Stat_t, error) {
 	dfd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: dir, Err: err}
+		return -1, nil, &os.PathError{Op: "open", Path: dir, Err: err}
 	}
 	defer unix.Close(dfd)
 	path := filepath.Join(dir, name)
 	fd, err := unix.Openat(dfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+		return -1, nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		unix.Close(fd)
-		return nil, &os.PathError{Op: "stat", Path: path, Err: err}
+		return -1, nil, &os.PathError{Op: "stat", Path: path, Err: err}
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Uid != 0 {
 		unix.Close(fd)
-		return nil, fmt.Errorf("%s: not a regular file of root's", path)
+		return -1, nil, fmt.Errorf("%s: not a regular file of root's", path)
 	}
-	if err := unix.SetNonblock(fd, false); err != nil {
-		unix.Close(fd)
-		return nil, &os.PathError{Op: "fcntl", Path: path, Err: err}
-	}
-	return os.NewFile(uintptr(fd), path), nil
+	return fd, &st, nil
 }
 
 // diskView is one reading of the state on disk.
@@ -151,7 +188,7 @@ func (d *diskView) ids() ([]string, error) {
 	}
 	var ids []string
 	for _, ent := range ents {
-		if ent.IsDir() && containerIDRE.MatchString(ent.Name()) {
+		if ent.IsDir() && isContainerID(ent.Name()) {
 			ids = append(ids, ent.Name())
 		}
 	}
@@ -161,6 +198,19 @@ func (d *diskView) ids() ([]string, error) {
 // read reads container id as its files say, before the kernel's
 // correction (see live).
 func (d *diskView) read(id string) (*Container, error) {
+	cfg, err := d.readConfig(id)
+	if err != nil {
+		return nil, err
+	}
+	var hc diskHostConfig
+	if b, err := readOwned(d.dir(id), "hostconfig.json"); err == nil {
+		_ = json.Unmarshal(b, &hc)
+	}
+	return d.container(id, cfg, &hc), nil
+}
+
+// readConfig reads container id's config.v2.json.
+func (d *diskView) readConfig(id string) (*diskConfig, error) {
 	dir := d.dir(id)
 	b, err := readOwned(dir, "config.v2.json")
 	if err != nil {
@@ -173,10 +223,12 @@ func (d *diskView) read(id string) (*Container, error) {
 	if cfg.ID != id {
 		return nil, fmt.Errorf("%s: names container %.12q, not %.12s", filepath.Join(dir, "config.v2.json"), cfg.ID, id)
 	}
-	var hc diskHostConfig
-	if b, err := readOwned(dir, "hostconfig.json"); err == nil {
-		_ = json.Unmarshal(b, &hc)
-	}
+	return &cfg, nil
+}
+
+// container is container id as its files say, before the kernel's
+// correction (see live).
+func (d *diskView) container(id string, cfg *diskConfig, hc *diskHostConfig) *Container {
 	c := &Container{
 		ID:            id,
 		Name:          strings.TrimPrefix(cfg.Name, "/"),
@@ -231,7 +283,8 @@ func (d *diskView) read(id string) (*Container, error) {
 		st.Status = container.StateExited
 	}
 	c.onDisk = st
-	return c, nil
+	c.State = string(st.Status)
+	return c
 }
 
 // processes maps each container id to its processes on the host, from one

@@ -3,6 +3,7 @@ package docker
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/moby/moby/client"
@@ -138,4 +139,55 @@ func withPIDs(ctx context.Context, root string, targets []StatTarget) []StatTarg
 		}
 	}
 	return kept
+}
+
+// diskTargets lists the running containers matching filters from the
+// engine's state on disk, without calling it (the engine's list costs
+// 15-30 ms at a hundred containers, more than reading all their cgroups):
+// only when the data root is certain to be this engine's, that of the
+// dockerd the kernel names as holding its socket (SO_PEERCRED), and the
+// filters are ones the files answer. dockerd writes a container's
+// config.v2.json at every change of its state, so the running ones are
+// those the engine lists; one that died unseen has no cgroup left and its
+// stats read says so. ok is false when the engine must be asked.
+func diskTargets(e *Engine, root string, filters map[string][]string) ([]StatTarget, bool) {
+	if e.Runtime() != "docker" || !strings.HasPrefix(e.Host, "unix://") {
+		return nil, false
+	}
+	dd, ok := socketDockerd(root, socketKey(e.Host))
+	if !ok || checkDataRoot(root, dd.dataRoot) != nil {
+		return nil, false
+	}
+	m, err := compileFilters(filters)
+	if err != nil {
+		return nil, false
+	}
+	d := &diskView{e: e, hostRoot: root, root: dd.dataRoot, how: fmt.Sprintf("dockerd %d", dd.pid)}
+	ids, err := d.ids()
+	if err != nil {
+		return nil, false
+	}
+	found := make([]*Container, len(ids))
+	parallel(len(ids), func(i int) {
+		cfg, err := d.readConfig(ids[i])
+		if err != nil || !cfg.State.Running {
+			return // removed meanwhile, or not running
+		}
+		if c := d.container(ids[i], cfg, &diskHostConfig{}); m.match(c) {
+			found[i] = c
+		}
+	})
+	kept := found[:0]
+	for _, c := range found {
+		if c != nil {
+			kept = append(kept, c)
+		}
+	}
+	// Newest first, as the engine lists them.
+	sort.Slice(kept, func(i, j int) bool { return kept[i].Created.After(kept[j].Created) })
+	targets := make([]StatTarget, len(kept))
+	for i, c := range kept {
+		targets[i] = StatTarget{ID: c.ID, Name: c.Name}
+	}
+	return targets, true
 }

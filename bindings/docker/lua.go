@@ -415,13 +415,15 @@ func StatsTable(L *lua.LState, s *Stats) *lua.LTable {
 }
 
 func netTable(L *lua.LState, c NetCounters) *lua.LTable {
-	t := L.CreateTable(0, 9)
-	for k, v := range map[string]uint64{
-		"rx_bytes": c.RxBytes, "rx_packets": c.RxPackets, "rx_errors": c.RxErrors, "rx_dropped": c.RxDropped,
-		"tx_bytes": c.TxBytes, "tx_packets": c.TxPackets, "tx_errors": c.TxErrors, "tx_dropped": c.TxDropped,
-	} {
-		t.RawSetString(k, lua.LNumber(v))
-	}
+	t := L.CreateTable(0, 8)
+	t.RawSetString("rx_bytes", lua.LNumber(c.RxBytes))
+	t.RawSetString("rx_packets", lua.LNumber(c.RxPackets))
+	t.RawSetString("rx_errors", lua.LNumber(c.RxErrors))
+	t.RawSetString("rx_dropped", lua.LNumber(c.RxDropped))
+	t.RawSetString("tx_bytes", lua.LNumber(c.TxBytes))
+	t.RawSetString("tx_packets", lua.LNumber(c.TxPackets))
+	t.RawSetString("tx_errors", lua.LNumber(c.TxErrors))
+	t.RawSetString("tx_dropped", lua.LNumber(c.TxDropped))
 	return t
 }
 
@@ -445,12 +447,7 @@ func luaStats(L *lua.LState) int {
 	o, interval := checkInterval(L, 1, "filters", "fields")
 	filters := CheckFilters(L, o, "filters")
 	fields := checkStatFields(L, o)
-	e, err := engineFor(L)
-	if err != nil {
-		return luax.Fail(L, err)
-	}
-	defer announce(L, e)
-	targets, err := statTargets(luax.Ctx(L), e, luax.HostRoot(L), filters)
+	targets, err := luaStatTargets(L, filters)
 	if err != nil {
 		return luax.Fail(L, err)
 	}
@@ -467,6 +464,24 @@ func luaStats(L *lua.LState) int {
 	}
 	L.Push(t)
 	return 1
+}
+
+// luaStatTargets lists the running containers docker.stats reads: from
+// the engine's state on disk when that is certain to be its own (no call
+// to the engine, see diskTargets), else with one list call.
+func luaStatTargets(L *lua.LState, filters map[string][]string) ([]StatTarget, error) {
+	e, err := engineOf(L)
+	if err != nil {
+		return nil, err
+	}
+	if targets, ok := diskTargets(e, luax.HostRoot(L), filters); ok {
+		return targets, nil
+	}
+	if e, err = engineFor(L); err != nil {
+		return nil, err
+	}
+	defer announce(L, e)
+	return statTargets(luax.Ctx(L), e, luax.HostRoot(L), filters)
 }
 
 // statGroups are the names docker.stats' fields option takes.
