@@ -83,7 +83,7 @@ func (fs *FS) readTop(ctx context.Context, pids []int, out []*topProc) {
 func (fs *FS) readTopProc(pid int, buf []byte) (*topProc, []byte) {
 	dir := filepath.Join(fs.Root, "proc", strconv.Itoa(pid))
 	var err error
-	if buf, err = readInto(filepath.Join(dir, "stat"), buf); err != nil {
+	if buf, err = readRecord(filepath.Join(dir, "stat"), buf); err != nil {
 		return nil, buf
 	}
 	st, err := parseStat(buf)
@@ -95,11 +95,11 @@ func (fs *FS) readTopProc(pid int, buf []byte) (*topProc, []byte) {
 	if st.RSSPages > 0 {
 		p.row.RSS = uint64(st.RSSPages) * uint64(pageSize)
 	}
-	if buf, err = readInto(filepath.Join(dir, "status"), buf); err != nil {
+	if buf, err = readRecord(filepath.Join(dir, "status"), buf); err != nil {
 		return nil, buf
 	}
 	p.row.UID, p.row.PIDInside, p.nspid = statusIDs(buf, pid)
-	if buf, err = readInto(filepath.Join(dir, "cmdline"), buf); err != nil {
+	if buf, err = readRecord(filepath.Join(dir, "cmdline"), buf); err != nil {
 		return nil, buf
 	}
 	p.row.Cmd = strings.Join(splitNUL(buf), " ")
@@ -191,6 +191,20 @@ func (fs *FS) topRows(procs []*topProc) []TopRow {
 // readInto reads a small /proc file into buf (grown as needed): one open,
 // reads until the end, one close.
 func readInto(path string, buf []byte) ([]byte, error) {
+	return readFile(path, buf, false)
+}
+
+// readRecord is readInto for a file the kernel makes in one go (stat and
+// status, one show call; cmdline, copied whole up to the read's size): a
+// read that leaves room in buf holds all of it, so the read of 0 that
+// would end it is not made.
+func readRecord(path string, buf []byte) ([]byte, error) {
+	return readFile(path, buf, true)
+}
+
+// readFile reads path into buf[:0]; once stops after a read that does
+// not fill buf.
+func readFile(path string, buf []byte, once bool) ([]byte, error) {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return buf, &fs.PathError{Op: "open", Path: path, Err: err}
@@ -213,6 +227,10 @@ func readInto(path string, buf []byte) ([]byte, error) {
 		}
 		// Only a read of 0 is the end: task/*/children comes a page at a
 		// time (a parent of 3,000 processes lists more than a page).
+		room := cap(buf) - len(buf)
 		buf = buf[:len(buf)+n]
+		if once && n < room {
+			return buf, nil
+		}
 	}
 }
