@@ -147,3 +147,42 @@ func BenchmarkProcessTable(b *testing.B) {
 	b.ReportMetric(float64(n), "procs")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(max(n, 1))/1000, "µs/proc")
 }
+
+// TopOf reads a command line longer than its first read's buffer whole
+// (stat, status and cmdline are read with one read when it leaves room
+// in the buffer, and read on when it fills it), and lists the live child
+// of a listed process too.
+func TestTopOfLongCommandLine(t *testing.T) {
+	long := strings.Repeat("0123456789", 1000) // 10,000 bytes: more than a page
+	cmd := exec.Command("sh", "-c", "sleep 1000; :", long)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	fs, err := proc.NewFS("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "sh -c sleep 1000; : " + long
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		rows, err := fs.TopOf(context.Background(), []int{cmd.Process.Pid})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var self, child bool
+		for _, r := range rows {
+			self = self || (r.PID == cmd.Process.Pid && r.Cmd == want)
+			child = child || (r.PPID == cmd.Process.Pid && r.Comm == "sleep")
+		}
+		if self && child {
+			return
+		}
+		if time.Now().After(deadline) {
+			for _, r := range rows {
+				t.Logf("row: pid %d ppid %d comm %q cmd %d bytes", r.PID, r.PPID, r.Comm, len(r.Cmd))
+			}
+			t.Fatalf("TopOf(%d): want the shell with its %d-byte command line and its sleep", cmd.Process.Pid, len(want))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
