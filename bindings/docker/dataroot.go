@@ -324,7 +324,10 @@ func socketDockerd(hostRoot, key string) (dockerd, bool) {
 	if hostRoot != "/" || key == "" {
 		return dockerd{}, false
 	}
-	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	// Non-blocking: a connect to a listener whose backlog is full (a
+	// stopped dockerd that many have called) fails with EAGAIN instead of
+	// waiting for it.
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
 	if err != nil {
 		return dockerd{}, false
 	}
