@@ -92,35 +92,17 @@ func (c *Cgroup) PidsBrief() (*Pids, error) {
 	return &Pids{Current: v}, nil
 }
 
-// with hands the bytes of file name of the controller's directory to fn
-// (a pooled buffer fn must not keep); fn is not called when the kernel
-// does not have the file. The errors are read's.
-func (c *Cgroup) with(ctrl, name string, fn func([]byte) error) error {
-	return c.withMode(ctrl, name, false, fn)
-}
-
-// withRecord is with for a file of one record (see withRecord): all the
-// Brief reads but cgroup.procs.
+// withRecord hands the bytes of file name of the controller's directory,
+// a file of one record (see readInto), to fn (a pooled buffer fn must not
+// keep); fn is not called when the kernel does not have the file. The
+// errors are read's. All the Brief reads use it: cgroup.procs too, of
+// which FirstProc needs only the first line.
 func (c *Cgroup) withRecord(ctrl, name string, fn func([]byte) error) error {
-	return c.withMode(ctrl, name, true, fn)
-}
-
-// recordLimit reads a one-record file holding a number or "max", as
-// readLimit does.
-func (c *Cgroup) recordLimit(ctrl, name string) (v *uint64, unlimited bool, err error) {
-	err = c.withRecord(ctrl, name, func(b []byte) (err error) {
-		v, unlimited, err = c.parseLimit(name, b)
-		return err
-	})
-	return v, unlimited, err
-}
-
-func (c *Cgroup) withMode(ctrl, name string, once bool, fn func([]byte) error) error {
 	d, mounted := c.Dir(ctrl)
 	if !mounted {
 		return nil
 	}
-	err := readInto(filepath.Join(d, name), once, fn)
+	err := readInto(filepath.Join(d, name), true, fn)
 	switch {
 	case err == nil:
 		return nil
@@ -133,6 +115,16 @@ func (c *Cgroup) withMode(ctrl, name string, once bool, fn func([]byte) error) e
 		return nil
 	}
 	return fmt.Errorf("cgroup %s: %s: %w", c.Path, name, err)
+}
+
+// recordLimit reads a one-record file holding a number or "max", as
+// readLimit does.
+func (c *Cgroup) recordLimit(ctrl, name string) (v *uint64, unlimited bool, err error) {
+	err = c.withRecord(ctrl, name, func(b []byte) (err error) {
+		v, unlimited, err = c.parseLimit(name, b)
+		return err
+	})
+	return v, unlimited, err
 }
 
 // FirstProc is a process of the cgroup (the first line of its

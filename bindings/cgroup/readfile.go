@@ -29,17 +29,12 @@ func withFile(path string, fn func([]byte) error) error {
 	return readInto(path, false, fn)
 }
 
-// withRecord is withFile for a file the kernel writes as one record (a
-// value, or memory.stat's lines, printed by one show call): one read
-// that does not fill the buffer holds all of it, so the read of 0 that
-// would end it is not made. Files of many records (cgroup.procs,
-// /proc/PID/net/dev) need withFile.
-func withRecord(path string, fn func([]byte) error) error {
-	return readInto(path, true, fn)
-}
-
 // readInto reads path into a pooled buffer for fn; once stops after a
-// read that leaves room in the buffer.
+// read that leaves room in the buffer, for a file the kernel writes as
+// one record (a value, or memory.stat's lines, printed by one show call):
+// such a read holds all of it, so the read of 0 that would end it is not
+// made. Files of many records (cgroup.procs, /proc/PID/net/dev) come a
+// page at a time and need once false.
 func readInto(path string, once bool, fn func([]byte) error) error {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
