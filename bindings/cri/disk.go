@@ -77,21 +77,6 @@ func (d *Disk) notAnswering(k *docker.Container, what string) error {
 	return fmt.Errorf("%s: %s: runtime not answering (%s read from disk): %w", k.Subject(), what, d.Runtime, d.Cause)
 }
 
-// isID tells whether s is a container or sandbox id: 64 lowercase hex
-// digits, as containerd names their directories. (Checked by hand: a
-// package-level regexp would be compiled at the start of every ctrsh run.)
-func isID(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
-}
-
 // maxBundleFile bounds what is read of one file of a bundle.
 const maxBundleFile = 4 << 20
 
@@ -146,7 +131,7 @@ func (d *Disk) scan() []entry {
 		}
 		for _, e := range ents {
 			id := e.Name()
-			if !isID(id) || seen[id] || !e.IsDir() {
+			if !proc.IsContainerID(id) || seen[id] || !e.IsDir() {
 				continue
 			}
 			bdir := filepath.Join(dir, id)
@@ -213,7 +198,7 @@ func (d *Disk) container(e entry, sandboxes map[string]entry) (*docker.Container
 		pod.Namespace = text(a["io.kubernetes.cri.sandbox-namespace"])
 		pod.UID = text(a["io.kubernetes.cri.sandbox-uid"])
 		pod.ID = a["io.kubernetes.cri.sandbox-id"]
-		if sb, ok := sandboxes[pod.ID]; ok && isID(pod.ID) {
+		if sb, ok := sandboxes[pod.ID]; ok && proc.IsContainerID(pod.ID) {
 			if dir := sb.ann["io.kubernetes.cri.sandbox-log-directory"]; filepath.IsAbs(dir) && k.Name != "" {
 				k.LogPath = newestLog(filepath.Join(d.hostRoot, dir, filepath.Base(k.Name)))
 			}
@@ -249,7 +234,7 @@ func (d *Disk) container(e entry, sandboxes map[string]entry) (*docker.Container
 	if k.Name == "" {
 		return nil, false
 	}
-	if !isID(pod.ID) {
+	if !proc.IsContainerID(pod.ID) {
 		pod.ID = ""
 	}
 	if pod.Name != "" {

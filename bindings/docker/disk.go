@@ -38,20 +38,6 @@ import (
 // maxDiskFile bounds the files read from the state on disk.
 const maxDiskFile = 16 << 20
 
-// isContainerID says whether s is a full container id: 64 lowercase hex
-// digits.
-func isContainerID(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
-}
-
 // diskConfig is what ctrsh reads of config.v2.json.
 type diskConfig struct {
 	ID           string
@@ -188,7 +174,7 @@ func (d *diskView) ids() ([]string, error) {
 	}
 	var ids []string
 	for _, ent := range ents {
-		if ent.IsDir() && isContainerID(ent.Name()) {
+		if ent.IsDir() && proc.IsContainerID(ent.Name()) {
 			ids = append(ids, ent.Name())
 		}
 	}

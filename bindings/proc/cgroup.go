@@ -30,8 +30,11 @@ var (
 // idLen is the length of a container id: 32 bytes in hex.
 const idLen = 64
 
-// isID tells whether s is a container id: 64 lowercase hex digits.
-func isID(s string) bool {
+// IsContainerID tells whether s is a full container (or CRI sandbox) id:
+// 64 lowercase hex digits, as engines name their directories and cgroups.
+// (Checked by hand: a package-level regexp would be compiled at the start
+// of every ctrsh run.)
+func IsContainerID(s string) bool {
 	if len(s) != idLen {
 		return false
 	}
@@ -50,7 +53,7 @@ func scopeID(c string) (runtime, id string, ok bool) {
 	for _, p := range scopePrefixes {
 		if len(c) > len(p) && c[len(p)] == '-' && strings.HasPrefix(c, p) {
 			id = strings.TrimSuffix(c[len(p)+1:], ".scope")
-			if isID(id) {
+			if IsContainerID(id) {
 				return p, id, true
 			}
 		}
@@ -63,7 +66,7 @@ func scopeID(c string) (runtime, id string, ok bool) {
 // other name.
 func runcID(c string) (runtime, id string, ok bool) {
 	n := len(c) - idLen // where the id starts
-	if n < 1 || c[n-1] != ':' || !isID(c[n:]) {
+	if n < 1 || c[n-1] != ':' || !IsContainerID(c[n:]) {
 		return "", "", false
 	}
 	head := c[:n-1]
@@ -96,7 +99,7 @@ func containerOf(path string) (id, runtime string) {
 		if rt, id, ok := runcID(c); ok {
 			return id, runtimeOf[rt]
 		}
-		if isID(c) && i > 0 {
+		if IsContainerID(c) && i > 0 {
 			// A bare id: the runtime is told by its ancestors.
 			for _, a := range parts[:i] {
 				switch {

@@ -32,8 +32,8 @@ func checkCgroupName(t *testing.T, c string) {
 	if rt, id, ok := runcID(c); [2]string{rt, id} != want || ok != (want[1] != "") {
 		t.Errorf("runcID(%q) = %q, %q, %v; want %q", c, rt, id, ok, want)
 	}
-	if got, want := isID(c), oldHexRE.MatchString(c); got != want {
-		t.Errorf("isID(%q) = %v; want %v", c, got, want)
+	if got, want := IsContainerID(c), oldHexRE.MatchString(c); got != want {
+		t.Errorf("IsContainerID(%q) = %v; want %v", c, got, want)
 	}
 }
 
