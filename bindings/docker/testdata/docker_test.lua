@@ -126,7 +126,14 @@ end
 function TestTop()
   local id = engine.run(engine.busybox, "sh", "-c", "sleep 1000 & sleep 1000; echo done")
   local c = assert(docker.container(id))
+  -- docker run returns once the shell runs, maybe before it forks its
+  -- two sleeps: wait (up to 10 s) for them, then check the rows.
   local rows = assert(c:top())
+  for _ = 1, 200 do
+    if #rows >= 3 then break end
+    sleep(0.05)
+    rows = assert(c:top())
+  end
   local init
   for _, r in ipairs(rows) do
     if r.pid_inside == 1 then init = r end
