@@ -60,10 +60,10 @@ func readInto(path string, once bool, fn func([]byte) error) error {
 		if m == 0 {
 			break
 		}
-		// A short read is not the end: files of many records (cgroup.procs,
-		// /proc/PID/net/dev) come a page at a time, so only a read of 0 ends
-		// the file (a 3,000-process container's cgroup.procs stopped at 683
-		// PIDs when a short read was taken for its end).
+		// Unless once, a short read is not the end: files of many records
+		// (cgroup.procs, /proc/PID/net/dev) come a page at a time, so only a
+		// read of 0 ends them (a 3,000-process container's cgroup.procs
+		// stopped at 683 PIDs when a short read was taken for its end).
 		n += m
 		if once && n < len(buf) {
 			break

@@ -27,9 +27,9 @@ import (
 //  1. the dockerd that serves the host (its -H/--host, or "hosts" in its
 //     config file, names the socket; a dockerd with neither serves
 //     /var/run/docker.sock), found as the process the kernel says holds
-//     the socket (SO_PEERCRED), else among all processes: its --data-root (or the old -g/--graph), else
-//     "data-root" in its --config-file (default /etc/docker/daemon.json),
-//     else /var/lib/docker. Only a dockerd that is root's, in ctrsh's
+//     the socket (SO_PEERCRED), else among all processes: its --data-root
+//     (or the old -g/--graph), else "data-root" in its --config-file
+//     (default /etc/docker/daemon.json), else /var/lib/docker. Only a dockerd that is root's, in ctrsh's
 //     mount namespace and in no container's cgroup counts: any process
 //     can call itself dockerd.
 //  2. the data root the engine reported (info's DockerRootDir) while it

@@ -225,8 +225,8 @@ func readFile(path string, buf []byte, once bool) ([]byte, error) {
 		if n == 0 {
 			return buf, nil
 		}
-		// Only a read of 0 is the end: task/*/children comes a page at a
-		// time (a parent of 3,000 processes lists more than a page).
+		// Unless once, only a read of 0 is the end: task/*/children comes a
+		// page at a time (a parent of 3,000 processes lists more than a page).
 		room := cap(buf) - len(buf)
 		buf = buf[:len(buf)+n]
 		if once && n < room {
