@@ -1,10 +1,8 @@
 package cgroup
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -37,47 +35,66 @@ type Mounts struct {
 
 // parseMountinfo keeps the cgroup and cgroup2 mounts of a mountinfo file.
 // Its lines are: id parent major:minor root mountpoint options [optional...] - fstype source superoptions
+// A host running containers has hundreds of mounts and a dozen cgroup
+// ones: a line is split into fields only when its file system type (after
+// " - ", which mountinfo's escapes leave nowhere else) is a cgroup one.
 func parseMountinfo(b []byte) ([]mount, error) {
 	var out []mount
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		sep := -1
-		for i, s := range f {
-			if s == "-" && i >= 6 {
-				sep = i
-				break
-			}
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
 		}
-		if sep < 0 || sep+1 >= len(f) {
-			if len(f) > 0 {
-				return nil, fmt.Errorf("malformed line %q", sc.Text())
+		_, after, ok := bytes.Cut(line, []byte(" - "))
+		if !ok {
+			if len(bytes.TrimSpace(line)) > 0 {
+				return nil, fmt.Errorf("malformed line %q", line)
 			}
 			continue
 		}
-		fstype := f[sep+1]
-		if fstype != "cgroup" && fstype != "cgroup2" {
+		if !bytes.HasPrefix(after, []byte("cgroup ")) && !bytes.HasPrefix(after, []byte("cgroup2 ")) {
 			continue
 		}
-		m := mount{Point: unescape(f[4]), Root: unescape(f[3]), Version: 2}
-		if fstype == "cgroup" {
-			m.Version = 1
-			if len(f) > sep+3 {
-				for _, o := range strings.Split(f[sep+3], ",") {
-					switch o {
-					case "rw", "ro", "clone_children", "noprefix", "xattr", "cpuset_v2_mode":
-					default:
-						if !strings.HasPrefix(o, "release_agent=") {
-							m.Controllers = append(m.Controllers, o)
-						}
+		m, err := parseCgroupMount(string(line))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// parseCgroupMount parses one mountinfo line of a cgroup or cgroup2 mount.
+func parseCgroupMount(line string) (mount, error) {
+	f := strings.Fields(line)
+	sep := -1
+	for i, s := range f {
+		if s == "-" && i >= 6 {
+			sep = i
+			break
+		}
+	}
+	if sep < 0 || sep+1 >= len(f) {
+		return mount{}, fmt.Errorf("malformed line %q", line)
+	}
+	m := mount{Point: unescape(f[4]), Root: unescape(f[3]), Version: 2}
+	if f[sep+1] == "cgroup" {
+		m.Version = 1
+		if len(f) > sep+3 {
+			for _, o := range strings.Split(f[sep+3], ",") {
+				switch o {
+				case "rw", "ro", "clone_children", "noprefix", "xattr", "cpuset_v2_mode":
+				default:
+					if !strings.HasPrefix(o, "release_agent=") {
+						m.Controllers = append(m.Controllers, o)
 					}
 				}
 			}
 		}
-		out = append(out, m)
 	}
-	return out, sc.Err()
+	return m, nil
 }
 
 // unescape undoes mountinfo's octal escapes (\040 for a space).
@@ -131,13 +148,15 @@ func ReadMounts(root string) (*Mounts, error) {
 		root = "/"
 	}
 	p := filepath.Join(root, "proc", "self", "mountinfo")
-	b, err := os.ReadFile(p)
+	var ms []mount
+	err := withFile(p, func(b []byte) (err error) {
+		if ms, err = parseMountinfo(b); err != nil {
+			return fmt.Errorf("cgroup: %s: %w", p, err)
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("cgroup: %w", err)
-	}
-	ms, err := parseMountinfo(b)
-	if err != nil {
-		return nil, fmt.Errorf("cgroup: %s: %w", p, err)
+		return nil, err
 	}
 	mode, err := modeOf(ms)
 	if err != nil {

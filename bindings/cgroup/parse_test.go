@@ -60,6 +60,14 @@ func TestParseMountinfo(t *testing.T) {
 	if _, err := parseMountinfo([]byte("garbage line\n")); err == nil {
 		t.Error("a malformed line was accepted")
 	}
+	// A cgroup line too short to hold a mount point is an error too, not a
+	// mount; lines of other file systems are skipped unparsed.
+	if _, err := parseMountinfo([]byte("31 30 - cgroup cgroup rw,memory\n")); err == nil {
+		t.Error("a malformed cgroup line was accepted")
+	}
+	if ms, err := parseMountinfo([]byte("1 2 0:3 / /x rw - ext4 /dev/sda1 rw\n" + miV2)); err != nil || len(ms) != 1 {
+		t.Errorf("one cgroup2 mount among others: %v, %v", ms, err)
+	}
 }
 
 func TestParseKV(t *testing.T) {
