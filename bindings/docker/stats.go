@@ -1,10 +1,10 @@
 package docker
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -49,36 +49,34 @@ type NetCounters struct {
 // parseNetDev reads /proc/PID/net/dev.
 func parseNetDev(b []byte) (*NetDev, error) {
 	nd := &NetDev{Interfaces: map[string]NetCounters{}}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	line := 0
-	for sc.Scan() {
-		line++
+	for line := 1; len(b) > 0; line++ {
+		l := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			l, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
 		if line <= 2 {
 			continue
 		}
-		name, rest, ok := strings.Cut(sc.Text(), ":")
+		name, rest, ok := bytes.Cut(l, []byte(":"))
 		if !ok {
 			return nil, fmt.Errorf("line %d: no interface name", line)
 		}
-		f := strings.Fields(rest)
-		if len(f) < 16 {
-			return nil, fmt.Errorf("line %d: %d fields, want 16", line, len(f))
+		v, n, err := netFields(rest)
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w", line, err)
 		}
-		var v [16]uint64
-		for i := range v {
-			n, err := strconv.ParseUint(f[i], 10, 64)
-			if err != nil {
-				return nil, fmt.Errorf("line %d: %w", line, err)
-			}
-			v[i] = n
+		if n < 16 {
+			return nil, fmt.Errorf("line %d: %d fields, want 16", line, n)
 		}
 		c := NetCounters{
 			RxBytes: v[0], RxPackets: v[1], RxErrors: v[2], RxDropped: v[3],
 			TxBytes: v[8], TxPackets: v[9], TxErrors: v[10], TxDropped: v[11],
 		}
-		name = strings.TrimSpace(name)
-		nd.Interfaces[name] = c
-		if name == "lo" {
+		iface := string(bytes.TrimSpace(name))
+		nd.Interfaces[iface] = c
+		if iface == "lo" {
 			continue
 		}
 		t := &nd.Total
@@ -91,7 +89,33 @@ func parseNetDev(b []byte) (*NetDev, error) {
 		t.TxErrors += c.TxErrors
 		t.TxDropped += c.TxDropped
 	}
-	return nd, sc.Err()
+	return nd, nil
+}
+
+// netFields parses the first 16 space-separated decimal fields of a
+// net/dev line's counters without allocating; n is how many there were.
+func netFields(b []byte) (v [16]uint64, n int, err error) {
+	for n < len(v) {
+		b = bytes.TrimLeft(b, " \t")
+		if len(b) == 0 {
+			break
+		}
+		end := bytes.IndexAny(b, " \t")
+		if end < 0 {
+			end = len(b)
+		}
+		var x uint64
+		for _, c := range b[:end] {
+			d := uint64(c - '0')
+			if c < '0' || c > '9' || x > (math.MaxUint64-d)/10 {
+				return v, n, fmt.Errorf("field %d: %q is not a counter", n+1, b[:end])
+			}
+			x = x*10 + d
+		}
+		v[n], b = x, b[end:]
+		n++
+	}
+	return v, n, nil
 }
 
 // hostCPU is the host's total CPU time in ns and its online CPU count, from

@@ -26,6 +26,17 @@ func TestParseNetDev(t *testing.T) {
 	if _, err := parseNetDev([]byte("h\nh\n  eth0: 1 2 3\n")); err == nil {
 		t.Error("a short line parsed")
 	}
+	row := func(first string) []byte {
+		return []byte("h\nh\n  eth0: " + first + " 0 0 0 0 0 0 0 7 0 0 0 0 0 0 0\n")
+	}
+	if nd, err := parseNetDev(row("18446744073709551615")); err != nil || nd.Total.RxBytes != math.MaxUint64 || nd.Total.TxBytes != 7 {
+		t.Errorf("the largest counter: %+v, %v", nd, err)
+	}
+	for _, bad := range []string{"18446744073709551616", "-1", "1x", "0x10"} {
+		if _, err := parseNetDev(row(bad)); err == nil {
+			t.Errorf("counter %q parsed", bad)
+		}
+	}
 }
 
 func TestCPUPercent(t *testing.T) {
