@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
@@ -71,17 +72,49 @@ type diskHostConfig struct {
 // readOwned reads file name of directory dir: a regular file owned by
 // root, not a link, at most maxDiskFile bytes.
 func readOwned(dir, name string) ([]byte, error) {
-	fd, st, err := openOwnedFD(dir, name)
+	b, err := readOwnedInto(dir, name, nil)
 	if err != nil {
 		return nil, err
+	}
+	return b, nil
+}
+
+// ownedBufs are the buffers the files read for one container (its
+// config.v2.json, 2-3 KB) are read into: docker.stats reads a hundred of
+// them, and a fresh buffer each is a fresh page each.
+var ownedBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// withOwned is readOwned into a pooled buffer, handed to fn, which must
+// not keep it.
+func withOwned(dir, name string, fn func([]byte) error) error {
+	bp := ownedBufs.Get().(*[]byte)
+	defer ownedBufs.Put(bp)
+	b, err := readOwnedInto(dir, name, (*bp)[:0])
+	if cap(b) <= 64<<10 {
+		*bp = b
+	}
+	if err != nil {
+		return err
+	}
+	return fn(b)
+}
+
+// readOwnedInto is readOwned appending to b[:0], grown when the file
+// needs more room than it has.
+func readOwnedInto(dir, name string, b []byte) ([]byte, error) {
+	fd, st, err := openOwnedFD(dir, name)
+	if err != nil {
+		return b, err
 	}
 	defer unix.Close(fd)
 	path := filepath.Join(dir, name)
 	if st.Size > maxDiskFile {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, maxDiskFile)
+		return b, fmt.Errorf("%s: larger than %d bytes", path, maxDiskFile)
 	}
 	// Sized from fstat, with room to see the end (or a file that grew).
-	b := make([]byte, 0, st.Size+512)
+	if want := int(st.Size) + 512; cap(b) < want {
+		b = make([]byte, 0, want)
+	}
 	for {
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)]
@@ -91,13 +124,13 @@ func readOwned(dir, name string) ([]byte, error) {
 			continue
 		}
 		if err != nil {
-			return nil, &os.PathError{Op: "read", Path: path, Err: err}
+			return b, &os.PathError{Op: "read", Path: path, Err: err}
 		}
 		if n == 0 {
 			return b, nil
 		}
 		if b = b[:len(b)+n]; len(b) > maxDiskFile {
-			return nil, fmt.Errorf("%s: larger than %d bytes", path, maxDiskFile)
+			return b, fmt.Errorf("%s: larger than %d bytes", path, maxDiskFile)
 		}
 	}
 }
@@ -198,13 +231,15 @@ func (d *diskView) read(id string) (*Container, error) {
 // readConfig reads container id's config.v2.json.
 func (d *diskView) readConfig(id string) (*diskConfig, error) {
 	dir := d.dir(id)
-	b, err := readOwned(dir, "config.v2.json")
+	var cfg diskConfig
+	err := withOwned(dir, "config.v2.json", func(b []byte) error {
+		if err := json.Unmarshal(b, &cfg); err != nil {
+			return fmt.Errorf("%s: %w", filepath.Join(dir, "config.v2.json"), err)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	var cfg diskConfig
-	if err := json.Unmarshal(b, &cfg); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "config.v2.json"), err)
 	}
 	if cfg.ID != id {
 		return nil, fmt.Errorf("%s: names container %.12q, not %.12s", filepath.Join(dir, "config.v2.json"), cfg.ID, id)
