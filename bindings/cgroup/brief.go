@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strconv"
 )
 
@@ -102,7 +101,7 @@ func (c *Cgroup) withRecord(ctrl, name string, fn func([]byte) error) error {
 	if !mounted {
 		return nil
 	}
-	err := readInto(filepath.Join(d, name), true, fn)
+	err := readInto(d+"/"+name, true, fn) // d is clean, name a file name
 	switch {
 	case err == nil:
 		return nil

@@ -163,7 +163,7 @@ func (c *Cgroup) read(ctrl, name string) (data []byte, ok bool, err error) {
 	if !mounted {
 		return nil, false, nil
 	}
-	b, err := readFile(filepath.Join(d, name))
+	b, err := readFile(d + "/" + name) // d is clean, name a file name
 	if err == nil {
 		return b, true, nil
 	}

@@ -208,7 +208,22 @@ func (ms *Mounts) dir(m mount, path string) (string, bool) {
 		}
 		rel = r
 	}
-	return filepath.Join(ms.Root, m.Point, rel), true
+	return joinClean(ms.Root, m.Point, rel), true
+}
+
+// joinClean is filepath.Join(root, point, rel) with one allocation for the
+// common case: root "/" and clean parts (Join of "/" and two absolute
+// paths makes "///a//b" and cleans it into a second string, twice per
+// cgroup file read).
+func joinClean(root, point, rel string) string {
+	if root != "/" || rel == "/" {
+		return filepath.Join(root, point, rel)
+	}
+	p := point + rel
+	if c := filepath.Clean(p); c != p { // Clean allocates only when it changes p
+		return c
+	}
+	return p
 }
 
 // hierarchyPath turns an absolute path below a cgroup mount

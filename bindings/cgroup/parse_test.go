@@ -1,6 +1,7 @@
 package cgroup
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -119,6 +120,20 @@ func TestUnescape(t *testing.T) {
 	for in, want := range map[string]string{`/a\040b`: "/a b", `/plain`: "/plain", `/x\134y`: `/x\y`, `/end\04`: `/end\04`} {
 		if got := unescape(in); got != want {
 			t.Errorf("unescape(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// joinClean must be filepath.Join for every path a mount and a cgroup
+// path can make.
+func TestJoinClean(t *testing.T) {
+	for _, root := range []string{"/", "/host", "/host/"} {
+		for _, point := range []string{"/sys/fs/cgroup/memory", "/sys/fs/cgroup", "/sys/fs/cgroup/", "/"} {
+			for _, rel := range []string{"/docker/abc", "", "/", "/a/../b", "/a//b", "/a/./b", "/a/", "/../x"} {
+				if got, want := joinClean(root, point, rel), filepath.Join(root, point, rel); got != want {
+					t.Errorf("joinClean(%q, %q, %q) = %q, want %q", root, point, rel, got, want)
+				}
+			}
 		}
 	}
 }
