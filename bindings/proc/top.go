@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -102,7 +101,7 @@ func (fs *FS) readTopProc(pid int, buf []byte) (*topProc, []byte) {
 	if buf, err = readRecord(filepath.Join(dir, "cmdline"), buf); err != nil {
 		return nil, buf
 	}
-	p.row.Cmd = strings.Join(splitNUL(buf), " ")
+	p.row.Cmd = joinCmdline(buf)
 	if p.row.Cmd == "" {
 		p.row.Cmd = "[" + p.row.Comm + "]"
 	}
@@ -126,14 +125,18 @@ func statusIDs(b []byte, pid int) (uid, inside, depth int) {
 		}
 		switch {
 		case bytes.HasPrefix(line, []byte("Uid:")):
-			if f := bytes.Fields(line[4:]); len(f) > 1 {
-				uid, _ = strconv.Atoi(string(f[1]))
+			_, rest := nextField(line[4:]) // real, effective, saved, fs
+			if f, _ := nextField(rest); f != nil {
+				uid, _ = strconv.Atoi(string(f))
 			}
 		case bytes.HasPrefix(line, []byte("NSpid:")):
-			f := bytes.Fields(line[6:])
-			if len(f) > 0 {
-				inside, _ = strconv.Atoi(string(f[len(f)-1]))
-				depth = len(f)
+			n := 0
+			for f, rest := nextField(line[6:]); f != nil; f, rest = nextField(rest) {
+				inside, _ = strconv.Atoi(string(f))
+				n++
+			}
+			if n > 0 {
+				depth = n
 			}
 			return uid, inside, depth // NSpid comes after Uid
 		}
@@ -154,13 +157,25 @@ func children(dir string, pid, threads int, buf []byte) ([]int, []byte) {
 		if buf, err = readInto(f, buf); err != nil {
 			continue
 		}
-		for _, field := range bytes.Fields(buf) {
+		for field, rest := nextField(buf); field != nil; field, rest = nextField(rest) {
 			if c, err := strconv.Atoi(string(field)); err == nil {
 				out = append(out, c)
 			}
 		}
 	}
 	return out, buf
+}
+
+// joinCmdline is strings.Join(splitNUL(b), " ") in one allocation: the
+// arguments of a cmdline joined by spaces. It overwrites b.
+func joinCmdline(b []byte) string {
+	b = bytes.TrimSuffix(b, []byte{0})
+	for i, c := range b {
+		if c == 0 {
+			b[i] = ' '
+		}
+	}
+	return string(b)
 }
 
 // topRows sorts the processes by PID and sets each row's parent PID
