@@ -186,3 +186,29 @@ func TestTopOfLongCommandLine(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TopOf lists the children of every thread of a process with several (a
+// Go program forks from any of its threads): the test's own sleep.
+func TestTopOfThreadsChildren(t *testing.T) {
+	cmd := exec.Command("sleep", "1000")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	fs, err := proc.NewFS("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := fs.TopOf(context.Background(), []int{os.Getpid()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var self, child bool
+	for _, r := range rows {
+		self = self || r.PID == os.Getpid()
+		child = child || (r.PID == cmd.Process.Pid && r.PPID == os.Getpid() && r.Cmd == "sleep 1000")
+	}
+	if !self || !child {
+		t.Errorf("TopOf(self) = %+v, want self and sleep %d", rows, cmd.Process.Pid)
+	}
+}

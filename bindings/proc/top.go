@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io/fs"
+	iofs "io/fs"
 	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -22,7 +23,9 @@ import (
 // over the CPUs. PIDs that exited meanwhile are left out.
 func (fs *FS) TopOf(ctx context.Context, pids []int) ([]TopRow, error) {
 	procs := make([]*topProc, len(pids))
-	fs.readTop(ctx, pids, procs)
+	if err := fs.readTop(ctx, pids, procs); err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -44,7 +47,9 @@ func (fs *FS) TopOf(ctx context.Context, pids []int) ([]TopRow, error) {
 	}
 	if len(extra) > 0 {
 		more := make([]*topProc, len(extra))
-		fs.readTop(ctx, extra, more)
+		if err := fs.readTop(ctx, extra, more); err != nil {
+			return nil, err
+		}
 		procs = append(procs, more...)
 	}
 	return fs.topRows(procs), ctx.Err()
@@ -59,54 +64,100 @@ type topProc struct {
 
 // readTop reads each PID into out[i] (nil when gone) on up to GOMAXPROCS
 // goroutines.
-func (fs *FS) readTop(ctx context.Context, pids []int, out []*topProc) {
+func (fs *FS) readTop(ctx context.Context, pids []int, out []*topProc) error {
+	dir := filepath.Join(fs.Root, "proc")
+	procfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &iofs.PathError{Op: "open", Path: dir, Err: err}
+	}
+	defer unix.Close(procfd)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	workers := max(1, min(runtime.GOMAXPROCS(0), len(pids)/64))
 	for range workers {
 		wg.Go(func() {
-			buf := make([]byte, 0, 4096)
+			r := &topReader{proc: procfd, dir: dir, path: make([]byte, 0, 64), buf: make([]byte, 0, 4096)}
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(pids) || (i%64 == 0 && ctx.Err() != nil) {
 					return
 				}
-				out[i], buf = fs.readTopProc(pids[i], buf)
+				out[i] = r.readProc(pids[i])
 			}
 		})
 	}
 	wg.Wait()
+	return nil
 }
 
-// readTopProc reads one process; nil when it is gone or unreadable.
-func (fs *FS) readTopProc(pid int, buf []byte) (*topProc, []byte) {
-	dir := filepath.Join(fs.Root, "proc", strconv.Itoa(pid))
-	var err error
-	if buf, err = readRecord(filepath.Join(dir, "stat"), buf); err != nil {
-		return nil, buf
+// topReader reads processes for readTop, one per goroutine. Its files are
+// opened below the proc directory's fd, by paths built in place: no
+// allocation but the row's strings.
+type topReader struct {
+	proc int    // the proc directory
+	dir  string // its path, for the rare glob of task/*/children
+	path []byte // the path below proc being read
+	buf  []byte // what was read
+}
+
+// readProc reads one process; nil when it is gone or unreadable.
+func (r *topReader) readProc(pid int) *topProc {
+	if r.read(pid, "/stat", true) != nil {
+		return nil
 	}
-	st, err := parseStat(buf)
+	st, err := parseStat(r.buf)
 	if err != nil {
-		return nil, buf
+		return nil
 	}
 	p := &topProc{row: TopRow{PID: pid, PPID: st.PPID, Comm: st.Comm, State: st.State,
 		CPUSeconds: float64(st.UTime+st.STime) / userHZ}}
 	if st.RSSPages > 0 {
 		p.row.RSS = uint64(st.RSSPages) * uint64(pageSize)
 	}
-	if buf, err = readRecord(filepath.Join(dir, "status"), buf); err != nil {
-		return nil, buf
+	if r.read(pid, "/status", true) != nil {
+		return nil
 	}
-	p.row.UID, p.row.PIDInside, p.nspid = statusIDs(buf, pid)
-	if buf, err = readRecord(filepath.Join(dir, "cmdline"), buf); err != nil {
-		return nil, buf
+	p.row.UID, p.row.PIDInside, p.nspid = statusIDs(r.buf, pid)
+	if r.read(pid, "/cmdline", true) != nil {
+		return nil
 	}
-	p.row.Cmd = joinCmdline(buf)
+	p.row.Cmd = joinCmdline(r.buf)
 	if p.row.Cmd == "" {
 		p.row.Cmd = "[" + p.row.Comm + "]"
 	}
-	p.children, buf = children(dir, pid, st.Threads, buf)
-	return p, buf
+	p.children = r.children(pid, st.Threads)
+	return p
+}
+
+// read reads the file of pid named by suffix (appended to "PID") into
+// r.buf; once as for readFile.
+func (r *topReader) read(pid int, suffix string, once bool) error {
+	r.path = strconv.AppendInt(r.path[:0], int64(pid), 10)
+	r.path = append(r.path, suffix...)
+	return r.readPath(once)
+}
+
+// readPath reads r.path below the proc directory into r.buf.
+func (r *topReader) readPath(once bool) error {
+	r.path = append(r.path, 0)
+	fd, err := openAt(r.proc, r.path)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	r.buf, err = readFD(fd, r.buf, once)
+	return err
+}
+
+// openAt is unix.Openat(dirfd, path) for a NUL-terminated path, without
+// the copy of path that unix.Openat allocates to add the NUL.
+func openAt(dirfd int, path []byte) (int, error) {
+	fd, _, errno := unix.Syscall6(unix.SYS_OPENAT, uintptr(dirfd), uintptr(unsafe.Pointer(&path[0])),
+		unix.O_RDONLY|unix.O_CLOEXEC, 0, 0, 0)
+	if errno != 0 {
+		return -1, errno
+	}
+	return int(fd), nil
 }
 
 var pageSize = unix.Getpagesize()
@@ -146,24 +197,33 @@ func statusIDs(b []byte, pid int) (uid, inside, depth int) {
 
 // children lists the children of a process: of its main thread, or of
 // every thread when it has several.
-func children(dir string, pid, threads int, buf []byte) ([]int, []byte) {
-	files := []string{filepath.Join(dir, "task", strconv.Itoa(pid), "children")}
-	if threads > 1 {
-		files, _ = filepath.Glob(filepath.Join(dir, "task", "*", "children"))
-	}
+func (r *topReader) children(pid, threads int) []int {
 	var out []int
-	for _, f := range files {
-		var err error
-		if buf, err = readInto(f, buf); err != nil {
-			continue
-		}
-		for field, rest := nextField(buf); field != nil; field, rest = nextField(rest) {
+	add := func() {
+		for field, rest := nextField(r.buf); field != nil; field, rest = nextField(rest) {
 			if c, err := strconv.Atoi(string(field)); err == nil {
 				out = append(out, c)
 			}
 		}
 	}
-	return out, buf
+	if threads <= 1 {
+		r.path = strconv.AppendInt(r.path[:0], int64(pid), 10)
+		r.path = append(r.path, "/task/"...)
+		r.path = strconv.AppendInt(r.path, int64(pid), 10)
+		r.path = append(r.path, "/children"...)
+		if r.readPath(false) == nil {
+			add()
+		}
+		return out
+	}
+	files, _ := filepath.Glob(filepath.Join(r.dir, strconv.Itoa(pid), "task", "*", "children"))
+	for _, f := range files {
+		var err error
+		if r.buf, err = readFile(f, r.buf, false); err == nil {
+			add()
+		}
+	}
+	return out
 }
 
 // joinCmdline is strings.Join(splitNUL(b), " ") in one allocation: the
@@ -203,28 +263,27 @@ func (fs *FS) topRows(procs []*topProc) []TopRow {
 	return rows
 }
 
-// readInto reads a small /proc file into buf (grown as needed): one open,
-// reads until the end, one close.
-func readInto(path string, buf []byte) ([]byte, error) {
-	return readFile(path, buf, false)
-}
-
-// readRecord is readInto for a file the kernel makes in one go (stat and
-// status, one show call; cmdline, copied whole up to the read's size): a
-// read that leaves room in buf holds all of it, so the read of 0 that
-// would end it is not made.
-func readRecord(path string, buf []byte) ([]byte, error) {
-	return readFile(path, buf, true)
-}
-
-// readFile reads path into buf[:0]; once stops after a read that does
-// not fill buf.
+// readFile reads path into buf[:0] (grown as needed): one open, reads
+// until the end, one close; see readFD for once.
 func readFile(path string, buf []byte, once bool) ([]byte, error) {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return buf, &fs.PathError{Op: "open", Path: path, Err: err}
+		return buf, &iofs.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer unix.Close(fd)
+	buf, err = readFD(fd, buf, once)
+	if err != nil {
+		return buf, &iofs.PathError{Op: "read", Path: path, Err: err}
+	}
+	return buf, nil
+}
+
+// readFD reads the file fd into buf[:0]. With once, it stops after a read
+// that does not fill buf: for a file the kernel makes in one go (stat and
+// status, one show call; cmdline, copied whole up to the read's size), a
+// read that leaves room in buf holds all of it, so the read of 0 that
+// would end it is not made.
+func readFD(fd int, buf []byte, once bool) ([]byte, error) {
 	buf = buf[:0]
 	for {
 		if len(buf) == cap(buf) {
@@ -235,7 +294,7 @@ func readFile(path string, buf []byte, once bool) ([]byte, error) {
 			continue
 		}
 		if err != nil {
-			return buf, &fs.PathError{Op: "read", Path: path, Err: err}
+			return buf, err
 		}
 		if n == 0 {
 			return buf, nil
