@@ -212,3 +212,35 @@ func TestTopOfThreadsChildren(t *testing.T) {
 		t.Errorf("TopOf(self) = %+v, want self and sleep %d", rows, cmd.Process.Pid)
 	}
 }
+
+// TopOf shows a zombie child of a listed process (it has left its
+// cgroup's procs, but not its parent's children), and leaves out a PID
+// that does not exist.
+func TestTopOfZombie(t *testing.T) {
+	// The shell's child exits unreaped: the shell became a sleep that
+	// never waits.
+	cmd := exec.Command("sh", "-c", "sleep 0 & exec sleep 1000")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	fs, err := proc.NewFS("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := cmd.Process.Pid
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		rows, err := fs.TopOf(context.Background(), []int{4194305, parent})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) == 2 && rows[0].PID == parent && rows[0].Cmd == "sleep 1000" &&
+			rows[1].PPID == parent && rows[1].State == "Z" && rows[1].Cmd == "[sleep]" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("TopOf(%d) = %+v, want the sleep and its zombie", parent, rows)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
