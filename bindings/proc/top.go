@@ -7,6 +7,7 @@ import (
 	iofs "io/fs"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -22,49 +23,103 @@ import (
 // (only its ids and NSpid are parsed), cmdline and its children, spread
 // over the CPUs. PIDs that exited meanwhile are left out.
 func (fs *FS) TopOf(ctx context.Context, pids []int) ([]TopRow, error) {
-	procs := make([]*topProc, len(pids))
-	if err := fs.readTop(ctx, pids, procs); err != nil {
+	t := newTopSet(len(pids))
+	if err := fs.readTop(ctx, pids, t); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	seen := make(map[int]bool, len(pids))
-	for _, p := range pids {
-		seen[p] = true
-	}
-	var extra []int
-	for _, p := range procs {
-		if p == nil {
-			continue
-		}
-		for _, c := range p.children {
-			if !seen[c] {
-				seen[c] = true
-				extra = append(extra, c)
-			}
-		}
-	}
-	if len(extra) > 0 {
-		more := make([]*topProc, len(extra))
+	t.sort()
+	if extra := t.missingChildren(); len(extra) > 0 {
+		more := newTopSet(len(extra))
 		if err := fs.readTop(ctx, extra, more); err != nil {
 			return nil, err
 		}
-		procs = append(procs, more...)
+		t.rows = append(t.rows, more.rows...)
+		t.meta = append(t.meta, more.meta...)
+		t.sort()
 	}
-	return fs.topRows(procs), ctx.Err()
+	t.setParents(fs.Users())
+	return t.rows, ctx.Err()
 }
 
-// topProc is what a row needs of a process.
-type topProc struct {
-	row      TopRow
+// topSet is the rows being read, with what each needs beyond its row;
+// a row of PID 0 is a process that was gone.
+type topSet struct {
+	rows []TopRow
+	meta []topMeta
+}
+
+// topMeta is what TopOf needs of a process beyond its row.
+type topMeta struct {
 	nspid    int // the number of PID namespaces it is in
 	children []int
 }
 
-// readTop reads each PID into out[i] (nil when gone) on up to GOMAXPROCS
-// goroutines.
-func (fs *FS) readTop(ctx context.Context, pids []int, out []*topProc) error {
+func newTopSet(n int) *topSet {
+	return &topSet{rows: make([]TopRow, n), meta: make([]topMeta, n)}
+}
+
+func (t *topSet) Len() int           { return len(t.rows) }
+func (t *topSet) Less(i, j int) bool { return t.rows[i].PID < t.rows[j].PID }
+func (t *topSet) Swap(i, j int) {
+	t.rows[i], t.rows[j] = t.rows[j], t.rows[i]
+	t.meta[i], t.meta[j] = t.meta[j], t.meta[i]
+}
+
+// sort drops the gone processes and sorts the rest by PID.
+func (t *topSet) sort() {
+	n := 0
+	for i := range t.rows {
+		if t.rows[i].PID != 0 {
+			t.rows[n], t.meta[n] = t.rows[i], t.meta[i]
+			n++
+		}
+	}
+	t.rows, t.meta = t.rows[:n], t.meta[:n]
+	sort.Sort(t)
+}
+
+// find returns the index of pid in the sorted rows, or -1.
+func (t *topSet) find(pid int) int {
+	i := sort.Search(len(t.rows), func(i int) bool { return t.rows[i].PID >= pid })
+	if i < len(t.rows) && t.rows[i].PID == pid {
+		return i
+	}
+	return -1
+}
+
+// missingChildren lists, sorted and once each, the children of the
+// sorted rows that are not among them.
+func (t *topSet) missingChildren() []int {
+	var extra []int
+	for i := range t.meta {
+		for _, c := range t.meta[i].children {
+			if t.find(c) < 0 {
+				extra = append(extra, c)
+			}
+		}
+	}
+	slices.Sort(extra)
+	return slices.Compact(extra)
+}
+
+// setParents sets each sorted row's user and parent PID inside, known
+// when the parent is among them in the same PID namespace.
+func (t *topSet) setParents(users map[int]string) {
+	for i := range t.rows {
+		r := &t.rows[i]
+		r.User = users[r.UID]
+		if j := t.find(r.PPID); j >= 0 && t.meta[j].nspid == t.meta[i].nspid {
+			r.PPIDInside = t.rows[j].PIDInside
+		}
+	}
+}
+
+// readTop reads each PID into out's row and meta i (left zero when gone)
+// on up to GOMAXPROCS goroutines.
+func (fs *FS) readTop(ctx context.Context, pids []int, out *topSet) error {
 	dir := filepath.Join(fs.Root, "proc")
 	procfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -82,7 +137,9 @@ func (fs *FS) readTop(ctx context.Context, pids []int, out []*topProc) error {
 				if i >= len(pids) || (i%64 == 0 && ctx.Err() != nil) {
 					return
 				}
-				out[i] = r.readProc(pids[i])
+				if !r.readProc(pids[i], &out.rows[i], &out.meta[i]) {
+					out.rows[i], out.meta[i] = TopRow{}, topMeta{}
+				}
 			}
 		})
 	}
@@ -100,33 +157,34 @@ type topReader struct {
 	buf  []byte // what was read
 }
 
-// readProc reads one process; nil when it is gone or unreadable.
-func (r *topReader) readProc(pid int) *topProc {
+// readProc reads one process into row and m; false when it is gone or
+// unreadable.
+func (r *topReader) readProc(pid int, row *TopRow, m *topMeta) bool {
 	if r.read(pid, "/stat", true) != nil {
-		return nil
+		return false
 	}
 	st, err := parseStat(r.buf)
 	if err != nil {
-		return nil
+		return false
 	}
-	p := &topProc{row: TopRow{PID: pid, PPID: st.PPID, Comm: st.Comm, State: st.State,
-		CPUSeconds: float64(st.UTime+st.STime) / userHZ}}
+	*row = TopRow{PID: pid, PPID: st.PPID, Comm: st.Comm, State: st.State,
+		CPUSeconds: float64(st.UTime+st.STime) / userHZ}
 	if st.RSSPages > 0 {
-		p.row.RSS = uint64(st.RSSPages) * uint64(pageSize)
+		row.RSS = uint64(st.RSSPages) * uint64(pageSize)
 	}
 	if r.read(pid, "/status", true) != nil {
-		return nil
+		return false
 	}
-	p.row.UID, p.row.PIDInside, p.nspid = statusIDs(r.buf, pid)
+	row.UID, row.PIDInside, m.nspid = statusIDs(r.buf, pid)
 	if r.read(pid, "/cmdline", true) != nil {
-		return nil
+		return false
 	}
-	p.row.Cmd = joinCmdline(r.buf)
-	if p.row.Cmd == "" {
-		p.row.Cmd = "[" + p.row.Comm + "]"
+	row.Cmd = joinCmdline(r.buf)
+	if row.Cmd == "" {
+		row.Cmd = "[" + row.Comm + "]"
 	}
-	p.children = r.children(pid, st.Threads)
-	return p
+	m.children = r.children(pid, st.Threads)
+	return true
 }
 
 // read reads the file of pid named by suffix (appended to "PID") into
@@ -236,31 +294,6 @@ func joinCmdline(b []byte) string {
 		}
 	}
 	return string(b)
-}
-
-// topRows sorts the processes by PID and sets each row's parent PID
-// inside, known when the parent is among them in the same PID namespace.
-func (fs *FS) topRows(procs []*topProc) []TopRow {
-	byPID := make(map[int]*topProc, len(procs))
-	kept := procs[:0]
-	for _, p := range procs {
-		if p != nil {
-			byPID[p.row.PID] = p
-			kept = append(kept, p)
-		}
-	}
-	sort.Slice(kept, func(i, j int) bool { return kept[i].row.PID < kept[j].row.PID })
-	users := fs.Users()
-	rows := make([]TopRow, len(kept))
-	for i, p := range kept {
-		r := p.row
-		r.User = users[r.UID]
-		if parent, ok := byPID[r.PPID]; ok && parent.nspid == p.nspid {
-			r.PPIDInside = parent.row.PIDInside
-		}
-		rows[i] = r
-	}
-	return rows
 }
 
 // readFile reads path into buf[:0] (grown as needed): one open, reads
