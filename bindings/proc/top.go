@@ -188,7 +188,7 @@ func (r *topReader) readProc(pid int, row *TopRow, m *topMeta) bool {
 }
 
 // read reads the file of pid named by suffix (appended to "PID") into
-// r.buf; once as for readFile.
+// r.buf; once as for readFD.
 func (r *topReader) read(pid int, suffix string, once bool) error {
 	r.path = strconv.AppendInt(r.path[:0], int64(pid), 10)
 	r.path = append(r.path, suffix...)
