@@ -186,3 +186,61 @@ func TestTopOfLongCommandLine(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TopOf lists the children of every thread of a process with several (a
+// Go program forks from any of its threads): the test's own sleep.
+func TestTopOfThreadsChildren(t *testing.T) {
+	cmd := exec.Command("sleep", "1000")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	fs, err := proc.NewFS("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := fs.TopOf(context.Background(), []int{os.Getpid()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var self, child bool
+	for _, r := range rows {
+		self = self || r.PID == os.Getpid()
+		child = child || (r.PID == cmd.Process.Pid && r.PPID == os.Getpid() && r.Cmd == "sleep 1000")
+	}
+	if !self || !child {
+		t.Errorf("TopOf(self) = %+v, want self and sleep %d", rows, cmd.Process.Pid)
+	}
+}
+
+// TopOf shows a zombie child of a listed process (it has left its
+// cgroup's procs, but not its parent's children), and leaves out a PID
+// that does not exist.
+func TestTopOfZombie(t *testing.T) {
+	// The shell's child exits unreaped: the shell became a sleep that
+	// never waits.
+	cmd := exec.Command("sh", "-c", "sleep 0 & exec sleep 1000")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	fs, err := proc.NewFS("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := cmd.Process.Pid
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		rows, err := fs.TopOf(context.Background(), []int{4194305, parent})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) == 2 && rows[0].PID == parent && rows[0].Cmd == "sleep 1000" &&
+			rows[1].PPID == parent && rows[1].State == "Z" && rows[1].Cmd == "[sleep]" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("TopOf(%d) = %+v, want the sleep and its zombie", parent, rows)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

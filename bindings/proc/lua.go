@@ -2,7 +2,9 @@ package proc
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/pm"
@@ -359,23 +361,42 @@ func (m *Module) luaContainer(L *lua.LState) int {
 	return m.containers.PushContainer(L, lp.p.ContainerID)
 }
 
-// TopTable builds the Lua array of c:top() from rows.
+// TopTable builds the Lua array of c:top() from rows. The rows' tables,
+// most of its time and memory, are built on up to GOMAXPROCS goroutines:
+// L.CreateTable only allocates (it reads nothing of L), and a table is
+// only handed to L, after wg.Wait, once complete.
 func TopTable(L *lua.LState, rows []TopRow) *lua.LTable {
+	tables := make([]*lua.LTable, len(rows))
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(rows)/256))
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*len(rows)/workers, (w+1)*len(rows)/workers
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				tables[i] = topRowTable(L.CreateTable(0, 11), &rows[i])
+			}
+		})
+	}
+	wg.Wait()
 	t := L.CreateTable(len(rows), 0)
-	for _, r := range rows {
-		row := L.CreateTable(0, 11)
-		row.RawSetString("pid", lua.LNumber(r.PID))
-		row.RawSetString("pid_inside", lua.LNumber(r.PIDInside))
-		row.RawSetString("ppid", lua.LNumber(r.PPID))
-		row.RawSetString("ppid_inside", lua.LNumber(r.PPIDInside))
-		row.RawSetString("uid", lua.LNumber(r.UID))
-		row.RawSetString("user", optString(r.User))
-		row.RawSetString("comm", lua.LString(r.Comm))
-		row.RawSetString("cmd", lua.LString(r.Cmd))
-		row.RawSetString("state", lua.LString(r.State))
-		row.RawSetString("rss", lua.LNumber(r.RSS))
-		row.RawSetString("cpu_seconds", lua.LNumber(r.CPUSeconds))
+	for _, row := range tables {
 		t.Append(row)
 	}
 	return t
+}
+
+// topRowTable fills row, an empty table, with r.
+func topRowTable(row *lua.LTable, r *TopRow) *lua.LTable {
+	row.RawSetString("pid", lua.LNumber(r.PID))
+	row.RawSetString("pid_inside", lua.LNumber(r.PIDInside))
+	row.RawSetString("ppid", lua.LNumber(r.PPID))
+	row.RawSetString("ppid_inside", lua.LNumber(r.PPIDInside))
+	row.RawSetString("uid", lua.LNumber(r.UID))
+	row.RawSetString("user", optString(r.User))
+	row.RawSetString("comm", lua.LString(r.Comm))
+	row.RawSetString("cmd", lua.LString(r.Cmd))
+	row.RawSetString("state", lua.LString(r.State))
+	row.RawSetString("rss", lua.LNumber(r.RSS))
+	row.RawSetString("cpu_seconds", lua.LNumber(r.CPUSeconds))
+	return row
 }

@@ -1,6 +1,7 @@
 package proc
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -18,6 +19,8 @@ func TestParseStat(t *testing.T) {
 			want: stat{Comm: "my (odd) proc", State: "R", PPID: 1, UTime: 7, STime: 8, Threads: 4, StartTime: 9, RSSPages: 10}},
 		{in: "7 () Z 1 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0 0 0",
 			want: stat{Comm: "", State: "Z", PPID: 1, Threads: 1, StartTime: 5}},
+		{in: "9 (tabs) S\t1 9 9 0 -1 0 0 0 0 0 5 6 0 0 20 0 2 0 7 0 3\n",
+			want: stat{Comm: "tabs", State: "S", PPID: 1, UTime: 5, STime: 6, Threads: 2, StartTime: 7, RSSPages: 3}},
 		{in: "", bad: true},
 		{in: "1 (x) S 0 1", bad: true},
 		{in: "1 (x) S zero 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0 0 0", bad: true},
@@ -147,6 +150,34 @@ func TestSplitNUL(t *testing.T) {
 	} {
 		if diff := cmp.Diff(want, splitNUL([]byte(in))); diff != "" {
 			t.Errorf("splitNUL(%q) (-want +got):\n%s", in, diff)
+		}
+	}
+}
+
+// joinCmdline, c:top's command line, is the arguments of splitNUL joined
+// by spaces.
+func TestJoinCmdline(t *testing.T) {
+	for _, in := range []string{"", "\x00", "sleep\x001000\x00", "a\x00\x00b\x00", "no-nul", "a\x00\x00", "x\x00y", "tab\tnew\nline\x00\xff\x00"} {
+		want := strings.Join(splitNUL([]byte(in)), " ")
+		if got := joinCmdline([]byte(in)); got != want {
+			t.Errorf("joinCmdline(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestStatusIDs(t *testing.T) {
+	for _, tc := range []struct {
+		in                 string
+		uid, inside, depth int
+	}{
+		{in: "Name:\tsleep\nUid:\t0\t33\t33\t33\nGid:\t0\t0\t0\t0\nNSpid:\t2543\t17\t1\nThreads:\t1\n", uid: 33, inside: 1, depth: 3},
+		{in: "Uid:\t1000\t1000\t1000\t1000\nNSpid:\t2543\n", uid: 1000, inside: 2543, depth: 1},
+		{in: "Name:\tx\nUid:\t5\t6\t7\t8\n", uid: 6, inside: 2543, depth: 1}, // no NSpid before 4.1
+		{in: "Uid:\t5\nNSpid:\t\n", uid: 0, inside: 2543, depth: 1},
+	} {
+		uid, inside, depth := statusIDs([]byte(tc.in), 2543)
+		if uid != tc.uid || inside != tc.inside || depth != tc.depth {
+			t.Errorf("statusIDs(%q) = %d, %d, %d, want %d, %d, %d", tc.in, uid, inside, depth, tc.uid, tc.inside, tc.depth)
 		}
 	}
 }
