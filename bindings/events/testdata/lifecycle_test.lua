@@ -5,6 +5,24 @@ local function uniq()
   return string.format("ctrsh-life-%d-%d", os.time(), math.random(1e9))
 end
 
+-- dockerd logs pause and unpause a second time when containerd's
+-- paused and resumed events reach its monitor after both API calls have
+-- returned (daemon/monitor.go logs them when its Paused flag disagrees,
+-- and the unpause has already put it back): an echo of the engine's that
+-- `docker events` shows too, seen under heavy load. One such pair right
+-- after the first is dropped; anything else still fails.
+local function without_echo(actions)
+  local out = {}
+  for _, a in ipairs(actions) do
+    local n = #out
+    out[n + 1] = a
+    if a == "unpause" and n >= 3 and out[n] == "pause" and out[n - 1] == "unpause" and out[n - 2] == "pause" then
+      out[n], out[n + 1] = nil, nil
+    end
+  end
+  return out
+end
+
 function TestLifecycleActions()
   engine.host() -- waits while another test process restarts the shared engine
   local tag = uniq()
@@ -31,8 +49,15 @@ function TestLifecycleActions()
     if e.action == "destroy" then break end
   end
   close()
-  assert.eq(got, {"create", "start", "pause", "unpause", "die", "destroy"})
+  assert.eq(without_echo(got), {"create", "start", "pause", "unpause", "die", "destroy"})
   assert.eq(exit_code, "7")
+end
+
+function TestWithoutEcho()
+  assert.eq(without_echo({"start", "pause", "unpause", "pause", "unpause", "die"}), {"start", "pause", "unpause", "die"})
+  assert.eq(without_echo({"start", "pause", "unpause", "die"}), {"start", "pause", "unpause", "die"})
+  assert.eq(without_echo({"start", "pause", "pause", "unpause", "die"}), {"start", "pause", "pause", "unpause", "die"})
+  assert.eq(without_echo({"start", "unpause", "pause", "unpause"}), {"start", "unpause", "pause", "unpause"})
 end
 
 -- The event filter takes Docker's names on both engines.
