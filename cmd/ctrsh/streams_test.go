@@ -184,9 +184,12 @@ io.read()
 	if maxCtrsh > ctrsh0+luax.MaxOpenStreams+10 {
 		t.Errorf("ctrsh had %d files open at the most, %d at the start (streams bounded at %d)", maxCtrsh, ctrsh0, luax.MaxOpenStreams)
 	}
-	// (+1: the docker logs -f running meanwhile; +1: a follower the engine
-	// has not noticed gone yet.)
-	if maxLogs > logs0+luax.MaxOpenStreams+2 {
+	// (+1: the docker logs -f running meanwhile; +2: followers killed
+	// that the engine has not noticed gone yet: it notices at its next
+	// write to them, and under a loaded make test that came after the next
+	// follower had started, twice: 20 = 1+16+3 was seen once.) A leak of
+	// the 300 abandoned streams would show as hundreds.
+	if maxLogs > logs0+luax.MaxOpenStreams+3 {
 		t.Errorf("the engine had the container's log open %d times at the most, %d at the start", maxLogs, logs0)
 	}
 	if logsEnd > logs0 {
