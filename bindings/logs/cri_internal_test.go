@@ -272,3 +272,38 @@ func TestCRIMissingLog(t *testing.T) {
 		t.Errorf("a symlinked log was opened")
 	}
 }
+
+// Without follow, a tail (or the whole log) is the log as it was when
+// read was called: lines a busy container writes before the reader gets
+// to the end are not added (as the engine bounds docker logs --tail).
+func TestReadEndsWhereTheLogWasAsked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "0.log")
+	writeFile(t, path, criLine(0, "stdout", "F", "one"), criLine(1, "stderr", "F", "two"), criLine(2, "stdout", "F", "three"))
+	for _, o := range []Options{{Tail: 2}, {Tail: -1}} {
+		o.Stdout, o.Stderr = true, true
+		rc, err := criLog(path).read(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		appendFile(t, path, criLine(3, "stdout", "F", "later"), criLine(4, "stderr", "F", "later too"))
+		r := NewReader(rc, false, nil)
+		var got []string
+		for {
+			l, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, string(l.Line))
+		}
+		rc.Close()
+		want := []string{"two", "three"}
+		if o.Tail < 0 {
+			want = []string{"one", "two", "three"}
+		}
+		eq(t, fmt.Sprintf("tail %d", o.Tail), got, want)
+		writeFile(t, path, criLine(0, "stdout", "F", "one"), criLine(1, "stderr", "F", "two"), criLine(2, "stdout", "F", "three"))
+	}
+}

@@ -38,7 +38,7 @@ func TestTailStart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		i, off, skip, err := tailStart([]*os.File{f}, c.n, plainLines{})
+		i, off, skip, err := tailStart([]*os.File{f}, -1, c.n, plainLines{})
 		f.Close()
 		if err != nil || i != 0 || off != c.off || skip != 0 {
 			t.Errorf("tailStart(%q, %d) = %d, %d, %d, %v; want 0, %d, 0", c.content, c.n, i, off, skip, err, c.off)

@@ -79,10 +79,22 @@ func (lf *logFile) read(ctx context.Context, o Options) (io.ReadCloser, error) {
 			f.Close()
 		}
 	}
+	// Without follow, the log is what it was when asked (as the engine
+	// reads it): a busy container's lines written while the tail is found
+	// and read are not added to the last n.
+	end0 := int64(-1)
+	if !o.Follow {
+		st, err := cur.Stat()
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		end0 = st.Size()
+	}
 	starts := make([]int64, len(files))
 	skip := 0
 	if o.Tail >= 0 {
-		i, off, sk, err := tailStart(files, o.Tail, lf.format)
+		i, off, sk, err := tailStart(files, end0, o.Tail, lf.format)
 		if err != nil {
 			closeAll()
 			return nil, err
@@ -102,7 +114,11 @@ func (lf *logFile) read(ctx context.Context, o Options) (io.ReadCloser, error) {
 		closeAll()
 		return nil, err
 	}
-	parts = append(parts, cur)
+	if end0 >= 0 {
+		parts = append(parts, io.NewSectionReader(cur, starts[0], max(end0-starts[0], 0)))
+	} else {
+		parts = append(parts, cur)
+	}
 	src := &partsReader{files: files, r: io.MultiReader(parts...), done: make(chan struct{})}
 	if o.Follow {
 		src.follow = func() (io.Reader, error) { return src.grow(ctx, lf) }
@@ -191,20 +207,28 @@ func (d *partsReader) Close() error {
 // written) count as one. The start is where no stream is in the middle of
 // a line, so that every line read is whole: when the other stream's lines
 // come between a long line's parts, whole lines from before the last n
-// are read too, and skip says how many (the reader drops them).
-func tailStart(files []*os.File, n int, format fileFormat) (i int, off int64, skip int, err error) {
-	if n <= 0 {
+// are read too, and skip says how many (the reader drops them). end0 is
+// where files[0] ends for this read (-1: its size now).
+func tailStart(files []*os.File, end0 int64, n int, format fileFormat) (i int, off int64, skip int, err error) {
+	if end0 < 0 {
 		st, err := files[0].Stat()
 		if err != nil {
 			return 0, 0, 0, err
 		}
-		return 0, st.Size(), 0, nil
+		end0 = st.Size()
+	}
+	if n <= 0 {
+		return 0, end0, 0, nil
 	}
 	total := 0
 	seen := map[string]bool{}
 	need := map[string]bool{} // streams whose line read so far may have parts further back
 	for i, f := range files {
-		stop, at, err := eachLineBackward(f, func(b []byte, after int64) bool {
+		end := int64(-1)
+		if i == 0 {
+			end = end0
+		}
+		stop, at, err := eachLineBackward(f, end, func(b []byte, after int64) bool {
 			stream, _, _, full, ok := format.parse(b)
 			if !ok {
 				return false // not a line of the log: read, never counted
@@ -231,15 +255,17 @@ func tailStart(files []*os.File, n int, format fileFormat) (i int, off int64, sk
 	return len(files) - 1, 0, max(total-n, 0), nil
 }
 
-// eachLineBackward calls fn for each line of f, from the last, with the
-// offset just past it (its newline); it stops when fn returns true, and
-// returns that offset.
-func eachLineBackward(f *os.File, fn func(line []byte, after int64) bool) (stopped bool, at int64, err error) {
-	st, err := f.Stat()
-	if err != nil {
-		return false, 0, err
+// eachLineBackward calls fn for each line of f up to end (-1: its size),
+// from the last, with the offset just past it (its newline); it stops when
+// fn returns true, and returns that offset.
+func eachLineBackward(f *os.File, end int64, fn func(line []byte, after int64) bool) (stopped bool, at int64, err error) {
+	if end < 0 {
+		st, err := f.Stat()
+		if err != nil {
+			return false, 0, err
+		}
+		end = st.Size()
 	}
-	end := st.Size()
 	if end == 0 {
 		return false, 0, nil
 	}
