@@ -41,12 +41,8 @@ type Mounts struct {
 func parseMountinfo(b []byte) ([]mount, error) {
 	var out []mount
 	for len(b) > 0 {
-		line := b
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			b = nil
-		}
+		var line []byte
+		line, b, _ = bytes.Cut(b, []byte("\n"))
 		_, after, ok := bytes.Cut(line, []byte(" - "))
 		if !ok {
 			if len(bytes.TrimSpace(line)) > 0 {

@@ -50,12 +50,8 @@ type NetCounters struct {
 func parseNetDev(b []byte) (*NetDev, error) {
 	nd := &NetDev{Interfaces: map[string]NetCounters{}}
 	for line := 1; len(b) > 0; line++ {
-		l := b
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			l, b = b[:i], b[i+1:]
-		} else {
-			b = nil
-		}
+		var l []byte
+		l, b, _ = bytes.Cut(b, []byte("\n"))
 		if line <= 2 {
 			continue
 		}

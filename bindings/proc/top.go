@@ -226,12 +226,8 @@ var pageSize = unix.Getpagesize()
 func statusIDs(b []byte, pid int) (uid, inside, depth int) {
 	inside, depth = pid, 1
 	for len(b) > 0 {
-		line := b
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			b = nil
-		}
+		var line []byte
+		line, b, _ = bytes.Cut(b, []byte("\n"))
 		switch {
 		case bytes.HasPrefix(line, []byte("Uid:")):
 			_, rest := nextField(line[4:]) // real, effective, saved, fs
