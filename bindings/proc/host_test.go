@@ -154,15 +154,7 @@ func BenchmarkProcessTable(b *testing.B) {
 // of a listed process too.
 func TestTopOfLongCommandLine(t *testing.T) {
 	long := strings.Repeat("0123456789", 1000) // 10,000 bytes: more than a page
-	cmd := exec.Command("sh", "-c", "sleep 1000; :", long)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	fs, err := proc.NewFS("/")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cmd, fs := startForTop(t, "sh", "-c", "sleep 1000; :", long)
 	want := "sh -c sleep 1000; : " + long
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		rows, err := fs.TopOf(context.Background(), []int{cmd.Process.Pid})
@@ -190,15 +182,7 @@ func TestTopOfLongCommandLine(t *testing.T) {
 // TopOf lists the children of every thread of a process with several (a
 // Go program forks from any of its threads): the test's own sleep.
 func TestTopOfThreadsChildren(t *testing.T) {
-	cmd := exec.Command("sleep", "1000")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	fs, err := proc.NewFS("/")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cmd, fs := startForTop(t, "sleep", "1000")
 	rows, err := fs.TopOf(context.Background(), []int{os.Getpid()})
 	if err != nil {
 		t.Fatal(err)
@@ -219,15 +203,7 @@ func TestTopOfThreadsChildren(t *testing.T) {
 func TestTopOfZombie(t *testing.T) {
 	// The shell's child exits unreaped: the shell became a sleep that
 	// never waits.
-	cmd := exec.Command("sh", "-c", "sleep 0 & exec sleep 1000")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	fs, err := proc.NewFS("/")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cmd, fs := startForTop(t, "sh", "-c", "sleep 0 & exec sleep 1000")
 	parent := cmd.Process.Pid
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		rows, err := fs.TopOf(context.Background(), []int{4194305, parent})
@@ -243,4 +219,20 @@ func TestTopOfZombie(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// startForTop starts a process for a TopOf test, killed and reaped when
+// the test ends, and returns it with the host's /proc.
+func startForTop(t *testing.T, name string, args ...string) (*exec.Cmd, *proc.FS) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	fs, err := proc.NewFS("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cmd, fs
 }
